@@ -1,0 +1,53 @@
+"""Benchmark the deterministic pass over a folder of letters (default: the shared corpus).
+
+Prints letters/s for PDF to normalised text and for text to record, separately, on one
+core (this process). Target for text to record: >= 500 letters/s.
+
+    python evals/benchmarks/bench_rules.py [FOLDER] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from llm_extract.reading import _pdf_text, letter_from_text
+from llm_extract.rules import extract_rules
+
+DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "dwc"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--repeat", type=int, default=20, help="passes of text to record")
+    args = parser.parse_args()
+    paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".pdf", ".txt", ".md", ".html"})
+    if not paths:
+        print(f"no letters in {args.folder}", file=sys.stderr)
+        return 1
+
+    t0 = time.perf_counter()
+    raws = [_pdf_text(p, str(p)) if p.suffix.lower() == ".pdf" else p.read_text(encoding="utf-8")
+            for p in paths]
+    read_s = time.perf_counter() - t0
+
+    items = 0
+    t0 = time.perf_counter()
+    for _ in range(args.repeat):
+        for raw in raws:
+            items += len(extract_rules(letter_from_text(raw)).items)
+    rules_s = time.perf_counter() - t0
+    n = len(raws) * args.repeat
+
+    print(f"letters: {len(raws)} from {args.folder}")
+    print(f"PDF/file to raw text:            {len(raws) / read_s:8.1f} letters/s ({read_s:.2f} s)")
+    print(f"raw text to record (normalise + rules): {n / rules_s:8.1f} letters/s "
+          f"({rules_s / n * 1000:.2f} ms/letter, {args.repeat} passes, {items // args.repeat} items/pass)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""The one error hierarchy of ``llm_extract``.
+
+Every error the library raises on purpose is a subclass of :class:`LlmExtractError`::
+
+    LlmExtractError
+    ├── ConfigError       settings that cannot work (bad URL, unknown model, missing extra)
+    ├── InputError        a letter that cannot be read or is not an IMR letter
+    ├── ModelError        the model endpoint failed (down, slow, refused, bad reply)
+    └── ExtractionError   the model answered but its answer never validated
+
+Each error carries the ``source`` it is about (a file path or a letter name) so that a
+batch job can report which letter failed and why without logging the letter's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["LlmExtractError", "ConfigError", "InputError", "ModelError", "ExtractionError"]
+
+
+class LlmExtractError(Exception):
+    """Base class of every error raised by ``llm_extract``."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.message = message
+        self.source = source
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class ConfigError(LlmExtractError):
+    """The settings cannot work: a bad endpoint, a missing optional extra, a bad prompt file."""
+
+
+class InputError(LlmExtractError):
+    """The letter cannot be read, is empty, too long, or is not an IMR determination letter."""
+
+
+class ModelError(LlmExtractError):
+    """The model endpoint failed: not reachable, timed out, or refused the request."""
+
+    def __init__(self, message: str, *, source: str | None = None, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message, source=source)
+
+
+class ExtractionError(LlmExtractError):
+    """The model answered, but no answer validated after every re-ask.
+
+    ``last_answer`` holds the last raw answer, ``usage`` the tokens spent on all attempts,
+    and ``rules_record`` the record the deterministic pass produced on its own.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        last_answer: str | None = None,
+        usage: dict[str, int] | None = None,
+        rules_record: Any = None,
+    ) -> None:
+        self.last_answer = last_answer
+        self.usage = usage or {}
+        self.rules_record = rules_record
+        super().__init__(message, source=source)
