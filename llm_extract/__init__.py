@@ -10,8 +10,13 @@ Everything else lives in private or task-specific modules.
 """
 
 
+from .batch import BatchResult, aextract_batch, extract_batch
+from .evaluation import Evaluation, evaluate
 from .errors import ConfigError, ExtractionError, InputError, LlmExtractError, ModelError
+from .local_model import LOCAL_MODELS
+from .local_server import LocalServer
 from .pipeline import extract
+from .prompts import Prompt, load_prompt
 from .reading import Letter, letter_from_text, read_letter
 from .record import (
     Category,
@@ -27,12 +32,26 @@ from .record import (
     Reviewer,
     Span,
 )
+from .settings import Settings
 from .version import __version__
 
 __all__ = [
+    # the model pass
+    "Settings",
+    "LocalServer",
+    "LOCAL_MODELS",
+    "Prompt",
+    "load_prompt",
     "__version__",
     # the entry point
     "extract",
+    # evaluation runs
+    "evaluate",
+    "Evaluation",
+    # batch jobs
+    "extract_batch",
+    "aextract_batch",
+    "BatchResult",
     # errors
     "LlmExtractError",
     "ConfigError",

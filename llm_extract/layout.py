@@ -38,7 +38,9 @@ class Sections:
 _HOW = re.compile(r"HOW\s+THE\s+IMR\s+FINAL\s+DETERMINATION\s+WAS\s+MADE", re.I)
 _CREDENTIALS = re.compile(r"The\s+Expert\s+Reviewer\s+has\s+the\s+following\s+credentials", re.I)
 _SUMMARY = re.compile(r"^CLINICAL\s+CASE\s+SUMMARY\b", re.I | re.M)
-_ISSUES = re.compile(r"^IMR\s+ISSUES,?\s+DECISIONS,?\s+AND\s+RATIONALES?\b", re.I | re.M)
+_ISSUES = re.compile(
+    r"^IMR\s+ISSUES?(?:\(S\))?,?\s+DECISIONS?(?:\(S\))?,?\s+AND\s+RATIONALES?(?:\(S\))?", re.I | re.M
+)
 
 
 def _pos(pattern: re.Pattern[str], text: str, start: int = 0) -> int:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from .errors import InputError
 from .reading import Letter, letter_from_text, read_letter
 from .record import IMRRecord
 from .rules import extract_rules
+from .cache import AnswerCache
+from .llm import ModelClient
+from .model_pass import run_model_pass
+from .prompts import load_prompt
+from .settings import Settings
 
-__all__ = ["extract", "load"]
+__all__ = ["extract", "load", "model_client", "answer_cache"]
 
 
 def load(letter: str | os.PathLike[str] | Letter) -> Letter:
@@ -32,17 +38,65 @@ def extract(
     letter: str | os.PathLike[str] | Letter,
     *,
     rules_only: bool = False,
+    model: str | None = None,
+    prompt: str = "imr-hybrid",
+    base_url: str | None = None,
+    api_key: str | None = None,
+    settings: Settings | None = None,
+    no_cache: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> IMRRecord:
     """Extract one IMR record from a letter (a path, a :class:`Letter`, or the text itself).
 
     With ``rules_only=True`` only the deterministic layout pass runs and no model is called.
+    Otherwise the deterministic pass runs first and the model (``prompt``, default
+    ``imr-hybrid``) fills what the rules cannot give. The model is reached through
+    ``settings`` if given, else ``model``/``base_url``/``api_key``/``cache_dir`` and the
+    environment (see :class:`~llm_extract.settings.Settings`); with no base URL anywhere
+    the embedded local model is started. ``no_cache=True`` bypasses the answer cache.
+
     Raises :class:`~llm_extract.errors.InputError` for a letter that cannot be read or is
-    not an IMR determination letter.
+    not an IMR determination letter, :class:`~llm_extract.errors.ModelError` when the model
+    endpoint fails, :class:`~llm_extract.errors.ConfigError` for unusable settings, and
+    :class:`~llm_extract.errors.ExtractionError` (with ``rules_record``, ``last_answer`` and
+    ``usage``) when no model answer validates.
     """
     started = time.perf_counter()
     doc = load(letter)
     record = extract_rules(doc)
     if not rules_only:
-        raise NotImplementedError("the model pass is not wired in yet")
+        if settings is None:
+            settings = Settings.resolve(model=model, base_url=base_url, api_key=api_key, cache_dir=cache_dir)
+        record = run_model_pass(
+            doc,
+            record,
+            prompt=load_prompt(prompt),
+            client=model_client(settings),
+            cache=None if no_cache else answer_cache(settings.cache_dir),
+        )
     record.provenance.seconds = time.perf_counter() - started
     return record
+
+
+_clients: dict[Settings, ModelClient] = {}
+_caches: dict[str, AnswerCache] = {}
+_lock = threading.Lock()
+
+
+def model_client(settings: Settings) -> ModelClient:
+    """The process's client for ``settings`` (reused, so the local server starts once)."""
+    with _lock:
+        client = _clients.get(settings)
+        if client is None:
+            client = _clients[settings] = ModelClient(settings)
+        return client
+
+
+def answer_cache(directory: str | os.PathLike[str]) -> AnswerCache:
+    """The process's answer cache in ``directory`` (opened once)."""
+    key = os.fspath(directory)
+    with _lock:
+        cache = _caches.get(key)
+        if cache is None:
+            cache = _caches[key] = AnswerCache(key)
+        return cache

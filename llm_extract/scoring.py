@@ -4,8 +4,15 @@
 * lists (licensure states, specialties, diagnoses): the whole list must match, in order;
 * items are aligned to the label's items by request similarity, which gives item
   precision and recall; each aligned pair is then scored field by field;
-* Overturned recall, because a pass that always says "Upheld" already scores ~90%;
-* the share of letters with every scored field right.
+* Upheld and Overturned recall separately, because a pass that always says "Upheld"
+  already scores ~90% on decisions;
+* the share of letters with every scored field right;
+* a 95% Wilson interval on every proportion, a category confusion matrix, and the
+  majority-answer baseline for each enumerated field.
+
+A letter whose extraction failed is scored with :func:`failed_letter`: every field it
+should have given counts as wrong and every labelled item as missed, so a failure lowers
+the figures instead of vanishing from them.
 
 Strings are compared after collapsing whitespace, case and quote glyphs, so a copy's
 typography does not count as an error.
@@ -14,7 +21,9 @@ typography does not count as an error.
 from __future__ import annotations
 
 import difflib
+import math
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +32,8 @@ from .record import IMRRecord, Item
 
 __all__ = [
     "LETTER_FIELDS", "ITEM_FIELDS", "RULES_FIELDS", "FieldScore", "LetterScore", "Score",
-    "align_items", "score_letter", "score_records", "canonical",
+    "align_items", "score_letter", "score_records", "canonical", "wilson_interval",
+    "failed_letter", "ENUM_FIELDS", "MajorityBaseline", "majority_baseline", "confusion_matrix",
 ]
 
 LETTER_FIELDS = (
@@ -42,6 +52,12 @@ RULES_FIELDS = frozenset(
     + [f"item.{f}" for f in ITEM_FIELDS if f not in ("treatment", "category", "drug_class")]
 )
 
+#: Fields with a closed set of answers: the ones a majority-answer baseline is given for.
+ENUM_FIELDS = ("item.decision", "item.category", "item.drug_class", "priority", "patient.sex",
+               "item.guideline_sources")
+#: z for a two-sided 95% interval.
+Z95 = 1.959963984540054
+
 _GLYPHS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2122": '"',
                          "\u2013": "-", "\u2014": "-", "\u00a0": " "})
 MATCH_THRESHOLD = 0.6
@@ -57,6 +73,23 @@ def canonical(value: Any) -> Any:
     if hasattr(value, "value"):  # enums
         return value.value
     return value
+
+
+def wilson_interval(correct: int, total: int, z: float = Z95) -> tuple[float, float] | None:
+    """The Wilson score interval for ``correct`` out of ``total`` (None when nothing was scored).
+
+    Chosen over the normal approximation because it stays inside [0, 1] and is honest at
+    0/n and n/n, which small fixture sets hit often.
+    """
+    if total <= 0:
+        return None
+    p = correct / total
+    z2 = z * z
+    denom = 1 + z2 / total
+    centre = (p + z2 / (2 * total)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
+    # Clamp float dust so 0/n starts at exactly 0 and n/n ends at exactly 1.
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _get(obj: Any, dotted: str) -> Any:
@@ -76,9 +109,20 @@ class FieldScore:
     def accuracy(self) -> float | None:
         return self.correct / self.total if self.total else None
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """95% Wilson interval of :attr:`accuracy`."""
+        return wilson_interval(self.correct, self.total)
+
     def add(self, ok: bool) -> None:
         self.correct += ok
         self.total += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counts, accuracy and interval, for results.json."""
+        ci = self.interval
+        return {"correct": self.correct, "total": self.total, "accuracy": self.accuracy,
+                "low": ci[0] if ci else None, "high": ci[1] if ci else None}
 
 
 @dataclass
@@ -95,11 +139,15 @@ class LetterScore:
     upheld_labelled: int = 0
     upheld_found: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: ``(labelled, predicted)`` category of each matched item, for the confusion matrix.
+    category_pairs: list[tuple[str | None, str | None]] = field(default_factory=list)
+    #: Why the extraction failed; None when it produced a record.
+    failed: str | None = None
 
     @property
     def all_right(self) -> bool:
-        return (all(self.fields.values()) and self.matched_items == self.labelled_items
-                == self.predicted_items)
+        return (self.failed is None and all(self.fields.values())
+                and self.matched_items == self.labelled_items == self.predicted_items)
 
 
 def align_items(predicted: Sequence[Item], labelled: Sequence[Item]) -> list[tuple[int, int]]:
@@ -154,6 +202,7 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
             out.errors.append({"field": "item", "got": p.request, "want": None})
     for i, j in pairs:
         p, lab = predicted.items[i], label.items[j]
+        out.category_pairs.append((_plain(lab.category), _plain(p.category)))
         if lab.decision == p.decision:
             if lab.decision.value == "Overturned":
                 out.overturned_found += 1
@@ -169,6 +218,74 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
             if not ok:
                 out.errors.append({"field": key, "item": j, "got": _plain(got), "want": _plain(want)})
     return out
+
+
+def failed_letter(name: str, label: IMRRecord, reason: str,
+                  fields: Iterable[str] | None = None) -> LetterScore:
+    """The score of a letter whose extraction failed: every letter field wrong, every item missed.
+
+    Item fields are scored per matched item, so a failed letter adds no item-field counts;
+    it shows in item recall, decision recall and letters-all-right instead.
+    """
+    wanted = set(fields) if fields is not None else set(LETTER_FIELDS) | {f"item.{f}" for f in ITEM_FIELDS}
+    out = LetterScore(name=name, labelled_items=len(label.items), failed=reason)
+    out.fields = {f: False for f in LETTER_FIELDS if f in wanted}
+    out.overturned_labelled = sum(it.decision.value == "Overturned" for it in label.items)
+    out.upheld_labelled = len(label.items) - out.overturned_labelled
+    out.errors.append({"field": "letter", "got": f"failed: {reason}", "want": None})
+    return out
+
+
+def confusion_matrix(pairs: Iterable[tuple[str | None, str | None]]) -> dict[str, dict[str, int]]:
+    """``{labelled: {predicted: count}}`` over ``(labelled, predicted)`` pairs; None reads "none"."""
+    out: dict[str, dict[str, int]] = {}
+    for want, got in pairs:
+        row = out.setdefault(want or "none", {})
+        row[got or "none"] = row.get(got or "none", 0) + 1
+    return out
+
+
+@dataclass
+class MajorityBaseline:
+    """The score of always giving the most common labelled answer, field by field."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, FieldScore] = field(default_factory=dict)
+    upheld_recall: FieldScore = field(default_factory=FieldScore)
+    overturned_recall: FieldScore = field(default_factory=FieldScore)
+
+
+def majority_baseline(labels: Sequence[IMRRecord], fields: Sequence[str] = ENUM_FIELDS) -> MajorityBaseline:
+    """Score "always answer the majority label" on each enumerated field.
+
+    The majority is taken over all ``labels`` and scored on the same labels (not
+    leave-one-out), so it is slightly flattering to the baseline; item fields count every
+    labelled item, as if the baseline had found the items.
+    """
+    out = MajorityBaseline()
+    for name in fields:
+        if name.startswith("item."):
+            values = [getattr(it, name[5:]) for lab in labels for it in lab.items]
+        else:
+            values = [_get(lab, name) for lab in labels]
+        if not values:
+            continue
+        # Count on the compared form; lists (guideline_sources) become hashable tuples.
+        keys = [_hashable(canonical(v)) for v in values]
+        # Ties break on first appearance, which Counter.most_common keeps.
+        top, hits = Counter(keys).most_common(1)[0]
+        out.answers[name] = _plain(values[keys.index(top)])
+        out.fields[name] = FieldScore(hits, len(values))
+    decisions = [it.decision.value for lab in labels for it in lab.items]
+    majority = out.answers.get("item.decision")
+    n_up, n_over = decisions.count("Upheld"), decisions.count("Overturned")
+    out.upheld_recall = FieldScore(n_up if majority == "Upheld" else 0, n_up)
+    out.overturned_recall = FieldScore(n_over if majority == "Overturned" else 0, n_over)
+    return out
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _plain(value: Any) -> Any:
@@ -224,6 +341,15 @@ class Score:
     @property
     def letters_all_right(self) -> FieldScore:
         return FieldScore(sum(s.all_right for s in self.letters), len(self.letters))
+
+    @property
+    def failed(self) -> list[LetterScore]:
+        """Letters whose extraction failed (scored, not dropped)."""
+        return [s for s in self.letters if s.failed is not None]
+
+    def category_confusion(self) -> dict[str, dict[str, int]]:
+        """Labelled category to predicted category, over matched items."""
+        return confusion_matrix(p for s in self.letters for p in s.category_pairs)
 
     def table(self) -> str:
         """A plain-text table of every figure, for the terminal."""

@@ -73,6 +73,18 @@ def test_bad_input_is_a_typed_error_naming_the_file(tmp_path: Path, name, make, 
     assert str(path) in str(info.value)
 
 
+def test_pdf_with_a_real_password(tmp_path: Path) -> None:
+    path = tmp_path / "locked.pdf"
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    writer.encrypt(user_password="secret", algorithm="AES-128")
+    with path.open("wb") as fh:
+        writer.write(fh)
+    with pytest.raises(InputError, match="encrypted with a password") as info:
+        read_letter(path)
+    assert info.value.source == str(path)
+
+
 def test_not_an_imr_letter(tmp_path: Path) -> None:
     path = tmp_path / "recipe.txt"
     path.write_text("Pancakes\n\nMix flour, milk and eggs.\nFry in butter: serve hot.\n")

@@ -1,0 +1,143 @@
+"""Benchmark the model pass per prompt on fixture letters (a script, not a test).
+
+For each prompt it runs every letter once with an empty answer cache, then again fully
+cached, and prints: seconds per letter, prompt and completion tokens per letter, model
+calls per letter, the pipeline's own share of wall time (everything but waiting on the
+model endpoint), cached re-run letters/s, and the item category / drug_class accuracy
+against the labels.
+
+    python evals/benchmarks/bench_model.py [--letters 10] [--prompts imr-hybrid,imr-full]
+                                           [--base-url URL] [--model NAME] [--json OUT]
+
+With no --base-url the embedded model is started (needs the [local] extra). Targets from
+issue 3: imr-hybrid <= 50% of imr-full's completion tokens and <= 60% of its wall time;
+cached re-run >= 100 letters/s; pipeline's own time <= 5% of wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from llm_extract import extract, read_letter
+from llm_extract.errors import LlmExtractError
+from llm_extract.fixtures import load_fixtures
+from llm_extract.llm import ModelClient, Usage
+from llm_extract.scoring import score_records
+from llm_extract.settings import Settings
+
+_waited = [0.0]
+_real_ask = ModelClient.ask
+
+
+def _timed_ask(self: ModelClient, *args: Any, usage: Usage, **kwargs: Any) -> Any:
+    # Count the time spent waiting on the endpoint, from the client's own meter.
+    before = usage.wait_seconds
+    try:
+        return _real_ask(self, *args, usage=usage, **kwargs)
+    finally:
+        _waited[0] += usage.wait_seconds - before
+
+
+ModelClient.ask = _timed_ask  # type: ignore[method-assign]
+
+
+def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str, Any]:
+    letters = [read_letter(fx.letter) for fx in fixtures]
+    _waited[0] = 0.0
+    records, failures = [], []
+    started = time.perf_counter()
+    for fx, letter in zip(fixtures, letters):
+        t0 = time.perf_counter()
+        try:
+            rec = extract(letter, prompt=prompt, settings=settings)
+        except LlmExtractError as exc:
+            failures.append(f"{fx.name}: {type(exc).__name__}: {exc.message[:160]}")
+            print(f"  {fx.name}: FAILED {type(exc).__name__}", file=sys.stderr, flush=True)
+            continue
+        records.append((fx.name, rec, fx.label))
+        p = rec.provenance
+        print(f"  {fx.name}: {time.perf_counter() - t0:6.1f} s  prompt {p.prompt_tokens:5d}  "
+              f"completion {p.completion_tokens:4d}  calls {p.model_calls}", file=sys.stderr, flush=True)
+    wall = time.perf_counter() - started
+    waited = _waited[0]
+
+    # Fully cached re-run: same letters (already read), same settings.
+    t0 = time.perf_counter()
+    cached = [extract(letter, prompt=prompt, settings=settings) for letter in letters]
+    cached_s = time.perf_counter() - t0
+    assert all(r.provenance.cache_hit and r.provenance.model_calls == 0 for r in cached)
+    t0 = time.perf_counter()
+    for fx in fixtures:
+        extract(fx.letter, prompt=prompt, settings=settings)
+    cached_files_s = time.perf_counter() - t0
+
+    n = len(fixtures)
+    score = score_records(records)
+    return {
+        "prompt": prompt,
+        "letters": n,
+        "failed": failures,
+        "seconds_per_letter": wall / n,
+        "prompt_tokens_per_letter": sum(r.provenance.prompt_tokens for _, r, _ in records) / n,
+        "completion_tokens_per_letter": sum(r.provenance.completion_tokens for _, r, _ in records) / n,
+        "model_calls_per_letter": sum(r.provenance.model_calls for _, r, _ in records) / n,
+        "reasks_total": sum(r.provenance.reasks for _, r, _ in records),
+        "pipeline_own_share": (wall - waited) / wall,
+        "cached_letters_per_s": n / cached_s,
+        "cached_letters_per_s_from_files": n / cached_files_s,
+        "category_accuracy": score.field("item.category").accuracy,
+        "drug_class_accuracy": score.field("item.drug_class").accuracy,
+        "score_table": score.table(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=10)
+    parser.add_argument("--prompts", default="imr-hybrid,imr-full")
+    parser.add_argument("--base-url", default=None)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+    fixtures = load_fixtures()[: args.letters]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench_model_") as cache_dir:
+        settings = Settings.resolve(base_url=args.base_url, model=args.model, cache_dir=cache_dir)
+        print(f"{len(fixtures)} letters, model {settings.model} at {settings.base_url or 'embedded server'}",
+              file=sys.stderr)
+        for prompt in args.prompts.split(","):
+            print(f"{prompt}:", file=sys.stderr, flush=True)
+            results.append(run_prompt(prompt, fixtures, settings))
+    keys = ["seconds_per_letter", "prompt_tokens_per_letter", "completion_tokens_per_letter",
+            "model_calls_per_letter", "reasks_total", "pipeline_own_share", "cached_letters_per_s",
+            "cached_letters_per_s_from_files", "category_accuracy", "drug_class_accuracy"]
+    print(f"{'':32}" + "".join(f"{r['prompt']:>14}" for r in results))
+    for key in keys:
+        cells = []
+        for r in results:
+            v = r[key]
+            cells.append(f"{'n/a':>14}" if v is None else f"{v:>14.3f}" if isinstance(v, float) else f"{v:>14}")
+        print(f"{key:32}" + "".join(cells))
+    by = {r["prompt"]: r for r in results}
+    if "imr-hybrid" in by and "imr-full" in by:
+        h, f = by["imr-hybrid"], by["imr-full"]
+        print(f"hybrid/full completion tokens: {h['completion_tokens_per_letter'] / max(f['completion_tokens_per_letter'], 1e-9):.1%}"
+              f"  (target <= 50%)")
+        print(f"hybrid/full wall time:         {h['seconds_per_letter'] / f['seconds_per_letter']:.1%}  (target <= 60%)")
+    for r in results:
+        for line in r["failed"]:
+            print(f"failed ({r['prompt']}): {line}")
+        print(f"\n{r['prompt']} scores:\n{r['score_table']}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""The shapes a model answer must take, and the checks of an answer against its letter.
+
+The validators read the letter text and the deterministic pass's findings from the
+validation context (``{"text": ..., "indices": [...], "decisions": [...]}``) that the
+model client passes to instructor. A failed check raises a ``ValueError`` whose message goes
+back to the model in the re-ask, so messages say what is wrong and what the letter says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from .record import Category, Decision, DrugClass, GuidelineSource, Priority
+
+__all__ = [
+    "ItemLabel",
+    "HybridAnswer",
+    "hybrid_answer_model",
+    "FullItem",
+    "FullReviewer",
+    "FullPatient",
+    "FullAnswer",
+    "dates_in_text",
+    "decision_after",
+]
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august",
+     "september", "october", "november", "december"], start=1)}
+_MONTHS.update({name[:3]: num for name, num in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_NAMED = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
+_NUMERIC = re.compile(r"\b(\d{1,2})[/-](\d{1,2})[/-](\d{4}|\d{2})\b")
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    if len(y) == 2:  # "1-25-77": letters of 2016-17 cite injuries from the 1960s on
+        n += 1900 if n > 30 else 2000
+    return n
+
+
+@lru_cache(maxsize=64)
+def _dates(text: str) -> dict[dt.date, tuple[int, int]]:
+    found: dict[dt.date, tuple[int, int]] = {}
+
+    def add(y: int, m: int, d: int, span: tuple[int, int]) -> None:
+        try:
+            found.setdefault(dt.date(y, m, d), span)
+        except ValueError:
+            pass
+
+    for m in _NAMED.finditer(text):
+        month = _MONTHS.get(m.group(1).lower())
+        if month:
+            add(int(m.group(3)), month, int(m.group(2)), m.span())
+    for m in _NUMERIC.finditer(text):
+        add(_year(m.group(3)), int(m.group(1)), int(m.group(2)), m.span())
+    for m in _ISO.finditer(text):
+        add(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.span())
+    return found
+
+
+def dates_in_text(text: str) -> dict[dt.date, tuple[int, int]]:
+    """Every date written in ``text`` (named-month, m/d/y, m-d-yy or ISO), with its first span."""
+    return _dates(text)
+
+
+_DECISION = re.compile(r"\b(Upheld|Overturned)\b")
+
+
+def decision_after(text: str, request: str) -> Decision | None:
+    """The decision word that follows ``request`` in the letter, or None if not found."""
+    needle = " ".join(request.split()).lower()
+    flat = " ".join(text.split())
+    at = flat.lower().find(needle)
+    if at < 0 or not needle:
+        return None
+    m = _DECISION.search(flat, at + len(needle), at + len(needle) + 40)
+    return Decision(m.group(1)) if m else None
+
+
+def _ctx(info: ValidationInfo) -> dict[str, Any]:
+    return info.context or {}
+
+
+def _check_date_in_text(value: dt.date | None, field: str, info: ValidationInfo) -> dt.date | None:
+    text = _ctx(info).get("text")
+    if value is not None and text is not None and value not in dates_in_text(text):
+        raise ValueError(
+            f"{field} {value.isoformat()} is not a date written in the letter; "
+            "give a date exactly as the letter states it, or null"
+        )
+    return value
+
+
+def _check_age_in_text(value: int | None, info: ValidationInfo) -> int | None:
+    text = _ctx(info).get("text")
+    if value is not None and text is not None and not re.search(rf"\b{value}\b", text):
+        raise ValueError(f"age {value} does not appear in the letter; give the stated age or null")
+    return value
+
+
+class _Answer(BaseModel):
+    # Extra keys from a chatty model are ignored rather than re-asked: they carry no value.
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- imr-hybrid ---------------------------------------------------------------------------
+
+
+class ItemLabel(_Answer):
+    """What the model adds to one item found by the rules."""
+
+    index: int = Field(description="the item's number in the list")
+    treatment: str = Field(description="plain treatment name without strength, quantity or frequency")
+    category: Category
+    drug_class: DrugClass | None = Field(default=None, description="pharmaceuticals only, else null")
+
+    @field_validator("treatment")
+    @classmethod
+    def _named(cls, v: str) -> str:
+        v = " ".join(v.split())
+        if not v:
+            raise ValueError("treatment must not be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _drug_class_fits(self) -> ItemLabel:
+        if self.category is not Category.PHARMACEUTICAL:
+            # A drug class on a non-drug item carries no meaning; drop it instead of
+            # spending a re-ask on it.
+            self.drug_class = None
+        elif self.drug_class is None:
+            raise ValueError(
+                f"item {self.index} is pharmaceutical, so drug_class must be one of "
+                + ", ".join(c.value for c in DrugClass)
+            )
+        return self
+
+
+class HybridAnswer(_Answer):
+    """The model's answer to ``imr-hybrid``: per-item labels and letter-level facts."""
+
+    items: list[ItemLabel]
+    diagnoses: list[str] = Field(default_factory=list)
+    age: int | None = Field(default=None, ge=0, le=120)
+    sex: Literal["male", "female"] | None = None
+    date_of_injury: dt.date | None = None
+
+    @field_validator("diagnoses")
+    @classmethod
+    def _clean(cls, v: list[str]) -> list[str]:
+        return [" ".join(d.split()) for d in v if d and d.strip()]
+
+    @field_validator("age")
+    @classmethod
+    def _age(cls, v: int | None, info: ValidationInfo) -> int | None:
+        return _check_age_in_text(v, info)
+
+    @field_validator("date_of_injury")
+    @classmethod
+    def _doi(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return _check_date_in_text(v, "date_of_injury", info)
+
+    @model_validator(mode="after")
+    def _covers_items(self, info: ValidationInfo) -> HybridAnswer:
+        wanted = _ctx(info).get("indices")
+        if wanted is None:
+            return self
+        got = [it.index for it in self.items]
+        missing = sorted(set(wanted) - set(got))
+        extra = sorted(set(got) - set(wanted))
+        dupes = sorted({i for i in got if got.count(i) > 1})
+        if missing or extra or dupes:
+            raise ValueError(
+                f"items must have exactly one entry for each index {sorted(wanted)}; "
+                f"missing {missing}, unexpected {extra}, repeated {dupes}"
+            )
+        return self
+
+
+_EXTRAS = ("age", "sex", "date_of_injury")
+
+
+@lru_cache(maxsize=8)
+def hybrid_answer_model(ask: frozenset[str]) -> type[HybridAnswer]:
+    """A :class:`HybridAnswer` whose JSON schema shows only the extras named in ``ask``.
+
+    The model is not shown the patient fields that the rules already filled, so it spends
+    no tokens on them; the merge ignores such a field if the model gives it anyway.
+    """
+    if ask >= frozenset(_EXTRAS):
+        return HybridAnswer
+    hidden = [name for name in _EXTRAS if name not in ask]
+
+    class NarrowHybridAnswer(HybridAnswer):
+        @classmethod
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+            out = super().model_json_schema(*args, **kwargs)
+            for name in hidden:
+                out.get("properties", {}).pop(name, None)
+            return out
+
+    NarrowHybridAnswer.__name__ = NarrowHybridAnswer.__qualname__ = "HybridAnswer"
+    return NarrowHybridAnswer
+
+
+# --- imr-full -------------------------------------------------------------------------------
+
+
+class FullItem(_Answer):
+    request: str
+    decision: Decision
+    treatment: str | None = None
+    strength: str | None = None
+    quantity: int | None = Field(default=None, ge=0)
+    category: Category | None = None
+    drug_class: DrugClass | None = None
+    claims_administrator_guideline: str | None = None
+    maximus_guideline: str | None = None
+    guideline_sources: list[GuidelineSource] = Field(default_factory=list)
+    rationale: str = ""
+
+    @model_validator(mode="after")
+    def _drug_class_fits(self) -> FullItem:
+        if self.category not in (None, Category.PHARMACEUTICAL):
+            self.drug_class = None
+        return self
+
+
+class FullReviewer(_Answer):
+    licensure_states: list[str] = Field(default_factory=list)
+    specialties: list[str] = Field(default_factory=list)
+
+
+class FullPatient(_Answer):
+    age: int | None = Field(default=None, ge=0, le=120)
+    sex: Literal["male", "female"] | None = None
+
+    @field_validator("age")
+    @classmethod
+    def _age(cls, v: int | None, info: ValidationInfo) -> int | None:
+        return _check_age_in_text(v, info)
+
+
+class FullAnswer(_Answer):
+    """The model's answer to ``imr-full``: every field of the record contract."""
+
+    case_number: str | None = Field(default=None, pattern=r"^CM\d{2}-\d{7}$")
+    date_assigned: dt.date | None = None
+    date_of_injury: dt.date | None = None
+    decision_date: dt.date | None = None
+    ur_denial_date: dt.date | None = None
+    application_received: dt.date | None = None
+    priority: Priority | None = None
+    reviewer: FullReviewer = Field(default_factory=FullReviewer)
+    patient: FullPatient = Field(default_factory=FullPatient)
+    diagnoses: list[str] = Field(default_factory=list)
+    items: list[FullItem] = Field(default_factory=list)
+
+    @field_validator("case_number")
+    @classmethod
+    def _case_in_text(cls, v: str | None, info: ValidationInfo) -> str | None:
+        text = _ctx(info).get("text")
+        if v is not None and text is not None and v not in text:
+            raise ValueError(f"case_number {v} does not appear in the letter; give it as written, or null")
+        return v
+
+    @field_validator("date_assigned", "date_of_injury", "decision_date", "ur_denial_date", "application_received")
+    @classmethod
+    def _date_in_text(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return _check_date_in_text(v, info.field_name or "date", info)
+
+    @model_validator(mode="after")
+    def _decisions_match(self, info: ValidationInfo) -> FullAnswer:
+        ctx = _ctx(info)
+        text = ctx.get("text")
+        if text is None:
+            return self
+        problems = []
+        for n, item in enumerate(self.items, start=1):
+            stated = decision_after(text, item.request)
+            if stated is not None and stated is not item.decision:
+                problems.append(
+                    f"item {n} ({item.request!r}) has decision {item.decision.value} but the letter's "
+                    f"decision line says {stated.value}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
