@@ -135,15 +135,45 @@ def _show(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
+_DOSE = re.compile(
+    r"\s*(?:\d+(?:\.\d+)?\s*(?:mg|mcg|g|gm|ml|%)(?:\s*[/-]\s*\d+(?:\.\d+)?\s*(?:mg|mcg|g|gm|ml|%)?)*"
+    r"|#\s*\d+|\bQTY:?\s*\d+)",
+    re.I,
+)
+
+
+def _clean_treatment(treatment: str) -> str:
+    """The treatment without a strength or count the model left in ("Baclofen 10mg #90")."""
+    cleaned = " ".join(_DOSE.sub(" ", treatment).split()).strip(" ,;:-")
+    return cleaned or treatment
+
+
 def _label_item(record: IMRRecord, n: int, text: str, treatment: str | None,
                 category: Category | None, drug_class: Any) -> None:
     item = record.items[n]
     changes: dict[str, Any] = {}
     if treatment:
+        treatment = _clean_treatment(treatment)
         changes["treatment"] = treatment
     if category is not None:
-        changes["category"] = category
-        changes["drug_class"] = drug_class if category is Category.PHARMACEUTICAL else None
+        model_class = drug_class if category is Category.PHARMACEUTICAL else None
+        if item.category is None:
+            changes["category"] = category
+            changes["drug_class"] = model_class
+        else:
+            # The request's own words named the category (see lexicon.py): they stand, and a
+            # different model answer is recorded, not applied.
+            if category is not item.category:
+                _warn(record, "model_disagrees", f"items.{n}.category",
+                      f"the request's words say {item.category.value}, the model said {category.value}; "
+                      "the request's reading is kept")
+            if item.category is Category.PHARMACEUTICAL:
+                if item.drug_class is None:
+                    changes["drug_class"] = model_class
+                elif model_class is not None and model_class != item.drug_class:
+                    _warn(record, "model_disagrees", f"items.{n}.drug_class",
+                          f"the drug named is {item.drug_class.value}, the model said {_show(model_class)}; "
+                          "the drug's class is kept")
     if not changes:
         return
     new = _relabel(item, **changes)

@@ -25,6 +25,7 @@ from .answers import FullAnswer, HybridAnswer, hybrid_answer_model
 from .cache import AnswerCache, cache_key
 from .errors import ExtractionError, InputError, ModelError
 from .llm import ModelClient, Usage
+from .layout import find_sections
 from .merge import merge_full, merge_hybrid
 from .prompts import Prompt, load_prompt
 from .reading import Letter
@@ -88,10 +89,40 @@ def _ask_text(asked: frozenset[str]) -> str:
     return "Also give " + "; ".join(_EXTRA_TEXT[k] for k in ("age", "sex", "date_of_injury") if k in asked) + ".\n"
 
 
+def excerpt_of(text: str) -> str:
+    """The clinical case summary, which is all an excerpt prompt shows of the letter.
+
+    The item requests and guideline lines travel in the item list; the rationales, the
+    boilerplate and the header add prompt tokens without telling the model anything the
+    hybrid answer needs. Without a recognisable summary the whole text is the excerpt.
+    """
+    sections = find_sections(text)
+    if sections.summary < 0:
+        return text
+    end = sections.issues if sections.issues > sections.summary else len(text)
+    return text[sections.summary:end].strip()
+
+
+def _item_lines(record: IMRRecord, indices: list[int], detail: bool) -> str:
+    lines = []
+    for i in indices:
+        item = record.items[i - 1]
+        lines.append(f"{i}. {item.request}")
+        if detail and item.maximus_guideline:
+            lines.append(f"   MAXIMUS guideline: {item.maximus_guideline}")
+    return "\n".join(lines)
+
+
 def _hybrid_question(prompt: Prompt, letter_text: str, full_text: str, record: IMRRecord,
                      indices: list[int], asked: frozenset[str], part: str) -> Question:
-    items = "\n".join(f"{i}. {record.items[i - 1].request}" for i in indices)
-    messages = prompt.render(letter=letter_text, items=items, ask=_ask_text(asked))
+    values = {"letter": letter_text, "ask": _ask_text(asked)}
+    if "excerpt" in prompt.variables:
+        values["excerpt"] = excerpt_of(full_text)
+    if "items" in prompt.variables:
+        values["items"] = _item_lines(record, indices, detail=False)
+    if "items_detail" in prompt.variables:
+        values["items_detail"] = _item_lines(record, indices, detail=True)
+    messages = prompt.render(**{k: v for k, v in values.items() if k in prompt.variables})
     # Validators check values against the whole letter, not only the part shown.
     context = {"text": full_text, "indices": indices}
     return Question(part, messages, hybrid_answer_model(asked), context, asked)

@@ -32,6 +32,12 @@ from .errors import ConfigError
 __all__ = ["Prompt", "load_prompt", "load_prompt_file", "available_prompts", "prompt_dirs", "ANSWER_KINDS"]
 
 ANSWER_KINDS = ("full", "hybrid")
+# What the model pass can fill in, by answer kind: the whole letter, or an excerpt (the
+# case summary) with the items listed alone or with their MAXIMUS guideline lines.
+_VARIABLES = {
+    "full": {"letter"},
+    "hybrid": {"letter", "excerpt", "items", "items_detail", "ask"},
+}
 _KEYS = {"name", "version", "description", "answer", "variables", "system", "user"}
 _FILE = re.compile(r"^(?P<kind>[a-z][a-z0-9_-]*)\.v(?P<version>\d+)\.toml$")
 
@@ -106,8 +112,14 @@ def load_prompt_file(path: str | Path) -> Prompt:
     variables = data["variables"]
     if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
         raise ConfigError("'variables' must be a list of strings", source=source)
-    if "letter" not in variables:
-        raise ConfigError("'variables' must include 'letter'", source=source)
+    known = _VARIABLES[data["answer"]]
+    unknown_vars = set(variables) - known
+    if unknown_vars:
+        raise ConfigError(
+            f"unknown variables {sorted(unknown_vars)} for a {data['answer']!r} prompt; "
+            f"it can use {sorted(known)}", source=source)
+    if not {"letter", "excerpt"} & set(variables):
+        raise ConfigError("'variables' must include 'letter' or 'excerpt'", source=source)
     used = _placeholders(data["system"], "system", source) | _placeholders(data["user"], "user", source)
     declared = set(variables)
     if used != declared:

@@ -1,8 +1,9 @@
 """The deterministic pass: everything the letter's fixed layout gives away, with evidence.
 
 No model is involved. The result is a complete :class:`IMRRecord` except for the fields
-that need reading comprehension (treatment, category, drug class, diagnoses), which stay
-empty for the model pass to fill.
+that need reading comprehension (treatment, diagnoses, and the category and drug class of a
+request whose words do not state them; see :mod:`lexicon`), which stay empty for the model
+pass to fill.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 
 from .errors import InputError
 from .items import guideline_sources, read_items, read_quantity, read_strength
+from .lexicon import classify
 from .layout import find_sections, read_credentials, read_header, read_injury_date, read_patient
 from .reading import Letter
 from .record import Decision, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
@@ -109,6 +111,13 @@ def _item(text: str, raw) -> Item:  # type: ignore[no-untyped-def]
     if quantity:
         values["quantity"] = quantity[0]
         evidence["quantity"] = _span(req_start + quantity[1], req_start + quantity[2])
+    kind = classify(request)
+    if kind is not None:
+        values["category"] = kind.category
+        values["drug_class"] = kind.drug_class
+        # The span is of the word that decided, inside the request's collapsed text; the
+        # request span maps one to one because normalised text has single spaces.
+        evidence["category"] = _span(req_start + kind.start, req_start + kind.end)
     maximus = values.get("maximus_guideline")
     return Item(
         request=request,

@@ -49,7 +49,7 @@ ITEM_FIELDS = (
 #: The fields the deterministic pass reads; the rest need the model.
 RULES_FIELDS = frozenset(
     [f for f in LETTER_FIELDS if f != "diagnoses"]
-    + [f"item.{f}" for f in ITEM_FIELDS if f not in ("treatment", "category", "drug_class")]
+    + [f"item.{f}" for f in ITEM_FIELDS if f != "treatment"]
 )
 
 #: Fields with a closed set of answers: the ones a majority-answer baseline is given for.

@@ -304,9 +304,9 @@ def test_model_run_scores_costs_and_failures(fake: tuple[FakeModel, Path, Settin
 def test_rerun_reads_costs_from_the_ledger_and_does_not_retry_failures(
         fake: tuple[FakeModel, Path, Settings]) -> None:
     model, root, settings = fake
-    first = evaluate(root, prompts=["imr-hybrid"], settings=settings).runs[1].summary()
+    first = evaluate(root, prompts=["imr-hybrid@1"], settings=settings).runs[1].summary()
     model.calls.clear()
-    second_ev = evaluate(root, prompts=["imr-hybrid"], settings=settings)
+    second_ev = evaluate(root, prompts=["imr-hybrid@1"], settings=settings)
     second = second_ev.runs[1]
     assert "CM16-0233904" not in model.calls  # recorded failure: no model time spent again
     assert all(c.cache_hit for c in second.costs if c.failed is None)
@@ -314,21 +314,21 @@ def test_rerun_reads_costs_from_the_ledger_and_does_not_retry_failures(
     assert second.summary()["seconds_per_letter"] == first["seconds_per_letter"]
     assert [c.name for c in second.failed] == ["CM16-0233904"]
     model.calls.clear()
-    evaluate(root, prompts=["imr-hybrid"], settings=settings, retry_failed=True)
+    evaluate(root, prompts=["imr-hybrid@1"], settings=settings, retry_failed=True)
     assert "CM16-0233904" in model.calls
 
 
 def test_cache_filled_elsewhere_means_cost_unknown(fake: tuple[FakeModel, Path, Settings]) -> None:
     model, root, settings = fake
     model.seen.update(FIVE)  # every answer is a cache hit the evaluation never paid for
-    run = evaluate(root, prompts=["imr-hybrid"], settings=settings).runs[1]
+    run = evaluate(root, prompts=["imr-hybrid@1"], settings=settings).runs[1]
     assert run.summary()["cost_unknown"] == 4  # the failed letter's cost is known from its error
     assert run.per_letter("prompt_tokens") == 300
 
 
 def test_runs_are_every_prompt_times_every_model(fake: tuple[FakeModel, Path, Settings]) -> None:
     _, root, settings = fake
-    ev = evaluate(root, prompts=["imr-hybrid", "imr-full"], models=["m-a", "m-b"], settings=settings)
+    ev = evaluate(root, prompts=["imr-hybrid@1", "imr-full@1"], models=["m-a", "m-b"], settings=settings)
     assert [r.name for r in ev.runs] == [RULES_ONLY, "imr-hybrid@1 × m-a", "imr-hybrid@1 × m-b",
                                          "imr-full@1 × m-a", "imr-full@1 × m-b"]
     assert ev.runs[2].settings["model"] == "m-b"
@@ -377,11 +377,11 @@ def test_baseline_regression_exits_non_zero(tmp_path: Path) -> None:
 
 def test_baseline_by_run_name_and_unknown_baseline(fake: tuple[FakeModel, Path, Settings]) -> None:
     _, root, settings = fake
-    ev = evaluate(root, prompts=["imr-hybrid"], settings=settings, baseline=RULES_ONLY)
+    ev = evaluate(root, prompts=["imr-hybrid@1"], settings=settings, baseline=RULES_ONLY)
     by_field = {c.field: c for c in ev.changes}
     # The failed letter costs the model run 1 of 5 case numbers: 80% is inside 5/5's interval.
     assert by_field["case_number"].worse and not by_field["case_number"].regression
-    assert "item.category" not in by_field  # the rules give no category to compare with
+    assert "item.treatment" not in by_field  # the rules give no treatment to compare with
     with pytest.raises(ConfigError, match="neither"):
         evaluate(root, rules_only=True, baseline="no such run")
 

@@ -32,6 +32,7 @@ LETTERS = ROOT / "evals" / "fixtures" / "letters"
 LABELS = ROOT / "evals" / "fixtures" / "labels"
 CASSETTES = Path(__file__).resolve().parent / "cassettes" / "test_model_pass"
 SHORT = "CM16-0233904"  # one item, 4k characters: cheap to record
+HYBRID = "imr-hybrid@1"  # the cassettes were recorded with this prompt version
 
 pytestmark = [pytest.mark.vcr, pytest.mark.block_network]
 
@@ -56,7 +57,7 @@ def _cassette_usage(name: str) -> list[dict[str, int]]:
 
 
 def test_full_extraction_hybrid(tmp_path: Path) -> None:
-    record = extract(LETTERS / "CM16-0213037.pdf", settings=_settings(tmp_path))
+    record = extract(LETTERS / "CM16-0213037.pdf", settings=_settings(tmp_path), prompt=HYBRID)
     label = _label("CM16-0213037")
     assert [i.category for i in record.items] == [i.category for i in label.items]
     assert [i.drug_class for i in record.items] == [i.drug_class for i in label.items]
@@ -79,9 +80,9 @@ def test_full_extraction_hybrid(tmp_path: Path) -> None:
 
 def test_cache_hit_makes_no_http_call(tmp_path: Path, vcr: Any) -> None:
     settings = _settings(tmp_path)
-    first = extract(LETTERS / f"{SHORT}.pdf", settings=settings)
+    first = extract(LETTERS / f"{SHORT}.pdf", settings=settings, prompt=HYBRID)
     assert vcr.play_count == 1 and not first.provenance.cache_hit
-    again = extract(LETTERS / f"{SHORT}.pdf", settings=settings)
+    again = extract(LETTERS / f"{SHORT}.pdf", settings=settings, prompt=HYBRID)
     assert vcr.play_count == 1  # nothing more was sent
     assert again.provenance.cache_hit and again.provenance.model_calls == 0
     assert again.provenance.prompt_tokens == 0
@@ -105,7 +106,7 @@ def _ask(settings: Settings, model: type[BaseModel], usage: Usage) -> Any:
     from llm_extract.rules import extract_rules
 
     letter = read_letter(LETTERS / f"{SHORT}.pdf")
-    q = plan_questions(load_prompt("imr-hybrid"), letter, extract_rules(letter),
+    q = plan_questions(load_prompt(HYBRID), letter, extract_rules(letter),
                        n_ctx=settings.n_ctx, max_tokens=settings.max_tokens)[0]
     return ModelClient(settings).ask(q.messages, model, context=q.context, source=letter.source, usage=usage)
 
@@ -203,7 +204,7 @@ def test_retry_after_500(tmp_path: Path) -> None:
     try:
         settings = Settings.resolve(base_url=f"http://127.0.0.1:{server.server_port}/v1",
                                     model="qwen2.5-coder-1.5b", cache_dir=tmp_path / "a", env={})
-        record = extract(LETTERS / f"{SHORT}.pdf", settings=settings)
+        record = extract(LETTERS / f"{SHORT}.pdf", settings=settings, prompt=HYBRID)
     finally:
         server.shutdown()
     data = yaml.safe_load((CASSETTES / "test_retry_after_500.yaml").read_text())
@@ -230,7 +231,7 @@ def _injected_letter() -> Any:
 def test_prompt_injection_does_not_change_structure(tmp_path: Path) -> None:
     letter = _injected_letter()
     rules = extract(letter, rules_only=True)
-    record = extract(letter, settings=_settings(tmp_path))
+    record = extract(letter, settings=_settings(tmp_path), prompt=HYBRID)
     assert [(i.request, i.decision) for i in record.items] == [(i.request, i.decision) for i in rules.items]
     assert record.case_number == rules.case_number == "CM16-0233904"
     assert record.diagnoses != ["none"]

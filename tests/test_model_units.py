@@ -61,10 +61,17 @@ def test_settings_reject_nonsense(bad: dict[str, Any]) -> None:
 def test_shipped_prompts_load() -> None:
     prompts = available_prompts()
     assert {"imr-full", "imr-hybrid", "imr-full@1", "imr-hybrid@1"} <= set(prompts)
-    hybrid = load_prompt("imr-hybrid")
+    hybrid = load_prompt("imr-hybrid@1")
     msgs = hybrid.render(letter="LETTER-TEXT", items="1. X", ask="")
     # The letter comes first in the user message so calls on one letter share a prefix.
     assert msgs[1]["content"].index("LETTER-TEXT") < msgs[1]["content"].index("1. X")
+    v2 = load_prompt("imr-hybrid@2")
+    assert load_prompt("imr-hybrid").ref == "imr-hybrid@2"  # a bare name is the latest version
+    msgs = v2.render(excerpt="SUMMARY-TEXT", items_detail="1. X", ask="")
+    # v2 keeps every instruction in the system message, shared by all calls; the letter's
+    # excerpt opens the user message and the items follow it.
+    assert "SUMMARY-TEXT" not in msgs[0]["content"] and "category" in msgs[0]["content"]
+    assert msgs[1]["content"].index("SUMMARY-TEXT") < msgs[1]["content"].index("1. X")
 
 
 def _write(tmp_path: Path, body: str, name: str = "p.v1.toml") -> Path:
@@ -290,7 +297,7 @@ def test_long_letter_is_split_by_item_never_truncated() -> None:
     letter = read_letter(LETTERS / "CM16-0213037.pdf")
     rules = extract_rules(letter)
     assert len(rules.items) == 2
-    prompt = load_prompt("imr-hybrid")
+    prompt = load_prompt("imr-hybrid@1")  # shows the whole letter, so a long one must split
     whole = plan_questions(prompt, letter, rules, n_ctx=8192, max_tokens=1024)
     assert len(whole) == 1
     split = plan_questions(prompt, letter, rules, n_ctx=3600, max_tokens=600)
