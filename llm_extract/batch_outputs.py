@@ -21,6 +21,7 @@ from typing import Any
 
 from .batch_store import ERRORS, RECORDS, OutputStore, iter_lines
 from .errors import ConfigError
+from .stats import days_between
 
 __all__ = ["LETTER_COLUMNS", "ITEM_COLUMNS", "iter_letters", "write_outputs", "merge_outputs"]
 
@@ -50,15 +51,6 @@ _KIND = dict(LETTER_COLUMNS)
 ITEM_COLUMNS: list[tuple[str, str]] = (
     [(c, _KIND[c]) for c in _ITEM_LETTER[:3]] + _ITEM_OWN + [(c, _KIND[c]) for c in _ITEM_LETTER[3:]]
 )
-
-
-def _days(start: str | None, end: str | None) -> int | None:
-    if not start or not end:
-        return None
-    try:
-        return (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days
-    except ValueError:
-        return None
 
 
 def iter_letters(out_dirs: Path | Sequence[Path]) -> Iterator[tuple[dict[str, Any], dict[str, Any], list[str]]]:
@@ -106,7 +98,7 @@ def _letter_row(line: dict[str, Any], rec: dict[str, Any], dup_sources: list[str
         "case_number": rec.get("case_number"), "date_assigned": rec.get("date_assigned"),
         "date_of_injury": rec.get("date_of_injury"), "decision_date": rec.get("decision_date"),
         "ur_denial_date": rec.get("ur_denial_date"), "application_received": rec.get("application_received"),
-        "days_to_decision": _days(rec.get("application_received"), rec.get("decision_date")),
+        "days_to_decision": days_between(rec.get("application_received"), rec.get("decision_date")),
         "priority": rec.get("priority"),
         "reviewer_licensure_states": reviewer.get("licensure_states") or [],
         "reviewer_specialties": reviewer.get("specialties") or [],

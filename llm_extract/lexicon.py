@@ -99,7 +99,7 @@ _TOPICAL_PRODUCTS = _words("lidoderm", "flector", "pennsaid", "terocin", "lidopr
 _TOPICAL_FORM = _words("creams?", "gels?", "ointments?", "lotions?", "topical", "transdermal",
                        "patch(?:es)?", "compound(?:ed)?", "liniment", "spray", "solution")
 _PERCENT = re.compile(r"\d\s*%")
-_STRENGTH = re.compile(r"\d\s*(?:mg|mcg|ml)\b", re.I)
+_STRENGTH = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:mg|mcg|ml)\b", re.I)
 # A drug that is systemic even as a patch (the schema lists buprenorphine as an opioid).
 _SYSTEMIC_PATCH = {DrugClass.OPIOID}
 

@@ -31,7 +31,8 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _days(start: str | None, end: str | None) -> int | None:
+def days_between(start: str | None, end: str | None) -> int | None:
+    """Days from one ISO date to another; ``None`` when either is missing or malformed."""
     import datetime as dt
 
     if not start or not end:
@@ -85,7 +86,7 @@ class StatsAccumulator:
                     self.by_drug_class[dc] += 1
         for s in (rec.get("reviewer") or {}).get("specialties") or []:
             self.specialties[s] += 1
-        d = _days(rec.get("application_received"), rec.get("decision_date"))
+        d = days_between(rec.get("application_received"), rec.get("decision_date"))
         if d is not None:
             self.days[d] += 1
         if rec.get("decision_date"):
