@@ -9,7 +9,9 @@ back to the model in the re-ask, so messages say what is wrong and what the lett
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -25,6 +27,7 @@ __all__ = [
     "FullReviewer",
     "FullPatient",
     "FullAnswer",
+    "coerce_choice",
     "dates_in_text",
     "decision_after",
 ]
@@ -86,6 +89,61 @@ def decision_after(text: str, request: str) -> Decision | None:
     return Decision(m.group(1)) if m else None
 
 
+# Small models name a category in their own words ("Medication", "physical therapy", "PPI").
+# Mapping the plain synonyms here saves a re-ask; anything else still goes back to the model.
+_CATEGORY_WORDS = {
+    "medication": "pharmaceutical", "medicine": "pharmaceutical", "drug": "pharmaceutical",
+    "pharmacy": "pharmaceutical", "prescription": "pharmaceutical",
+    "dme": "durable_medical_equipment", "equipment": "durable_medical_equipment",
+    "medical_equipment": "durable_medical_equipment", "device": "durable_medical_equipment",
+    "physical_therapy": "rehabilitation", "therapy": "rehabilitation", "rehab": "rehabilitation",
+    "chiropractic": "rehabilitation", "acupuncture": "rehabilitation",
+    "imaging": "diagnostic", "diagnostic_test": "diagnostic", "lab": "diagnostic", "test": "diagnostic",
+    "consultation": "evaluation_management", "office_visit": "evaluation_management",
+    "referral": "evaluation_management", "evaluation": "evaluation_management",
+    "psychotherapy": "behavioral_mental_health", "psychology": "behavioral_mental_health",
+    "mental_health": "behavioral_mental_health", "behavioral": "behavioral_mental_health",
+    "procedure": "surgery", "surgical": "surgery", "operation": "surgery",
+    "home_care": "home_health", "injection_procedure": "injection",
+    "functional_restoration": "program", "pain_program": "program",
+}
+_DRUG_WORDS = {
+    "opiate": "opioid", "narcotic": "opioid", "opioid_analgesic": "opioid",
+    "muscle_relaxer": "muscle_relaxant", "antispasmodic": "muscle_relaxant",
+    "anti_inflammatory": "nsaid", "nonsteroidal_anti_inflammatory": "nsaid",
+    "antiepileptic": "anticonvulsant", "anti_epileptic": "anticonvulsant",
+    "topical_analgesic": "topical", "compound": "topical", "compounded": "topical",
+    "ssri": "antidepressant", "snri": "antidepressant", "tricyclic": "antidepressant",
+    "hypnotic": "sleep_aid", "sedative_hypnotic": "sleep_aid", "sleep": "sleep_aid",
+    "proton_pump_inhibitor": "gastrointestinal", "ppi": "gastrointestinal", "gi": "gastrointestinal",
+    "antiemetic": "gastrointestinal", "laxative": "gastrointestinal", "benzodiazepines": "benzodiazepine",
+}
+
+
+def coerce_choice(value: Any, choices: type[StrEnum], words: dict[str, str]) -> Any:
+    """``value`` mapped onto ``choices`` when it is a plain variant of one; else unchanged.
+
+    Case, spacing, hyphens, a plural ``s`` and the synonyms in ``words`` are forgiven, as is
+    a near spelling; a value that matches nothing is returned as given so that validation
+    fails and the model is asked again with the allowed values.
+    """
+    if not isinstance(value, str):
+        return value
+    key = re.sub(r"[\s/&-]+", "_", value.strip().lower()).strip("_")
+    names = {c.value for c in choices}
+    for cand in (key, key.rstrip("s"), key.removesuffix("es")):
+        if cand in names:
+            return cand
+        if cand in words:
+            return words[cand]
+    if not key or key in ("none", "null", "n_a", "na"):
+        return None
+    close = difflib.get_close_matches(key, list(names) + list(words), n=1, cutoff=0.85)
+    if close:
+        return close[0] if close[0] in names else words[close[0]]
+    return value
+
+
 def _ctx(info: ValidationInfo) -> dict[str, Any]:
     return info.context or {}
 
@@ -122,6 +180,16 @@ class ItemLabel(_Answer):
     treatment: str = Field(description="plain treatment name without strength, quantity or frequency")
     category: Category
     drug_class: DrugClass | None = Field(default=None, description="pharmaceuticals only, else null")
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category_words(cls, v: Any) -> Any:
+        return coerce_choice(v, Category, _CATEGORY_WORDS)
+
+    @field_validator("drug_class", mode="before")
+    @classmethod
+    def _drug_words(cls, v: Any) -> Any:
+        return coerce_choice(v, DrugClass, _DRUG_WORDS)
 
     @field_validator("treatment")
     @classmethod
@@ -227,6 +295,16 @@ class FullItem(_Answer):
     maximus_guideline: str | None = None
     guideline_sources: list[GuidelineSource] = Field(default_factory=list)
     rationale: str = ""
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category_words(cls, v: Any) -> Any:
+        return coerce_choice(v, Category, _CATEGORY_WORDS)
+
+    @field_validator("drug_class", mode="before")
+    @classmethod
+    def _drug_words(cls, v: Any) -> Any:
+        return coerce_choice(v, DrugClass, _DRUG_WORDS)
 
     @model_validator(mode="after")
     def _drug_class_fits(self) -> FullItem:

@@ -1,8 +1,9 @@
 """Corpus statistics over a batch folder, beside the DWC's published figures.
 
-Counted once per distinct letter (duplicates excluded). Category and drug-class figures need
-the model pass: a rules-only record leaves them null, and then the figures read
-``n/a (rules-only)`` instead of numbers computed over nothing.
+Counted once per distinct letter (duplicates excluded). Category and drug-class shares are
+taken over the items that have a category (from the request's words in a rules-only run, from
+the model otherwise); when no item has one, the figures read ``n/a (rules-only)`` instead of
+numbers computed over nothing.
 """
 
 from __future__ import annotations

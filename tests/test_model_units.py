@@ -248,6 +248,27 @@ def test_dates_in_text_reads_the_letters_forms() -> None:
     assert set(found) == {dt.date(2006, 4, 2), dt.date(1977, 1, 25), dt.date(2016, 11, 9)}
 
 
+@pytest.mark.parametrize(("said", "category", "drug_class"), [
+    ({"category": "Pharmaceutical", "drug_class": "Opioids"}, "pharmaceutical", "opioid"),
+    ({"category": "medication", "drug_class": "proton pump inhibitor"}, "pharmaceutical", "gastrointestinal"),
+    ({"category": "Durable Medical Equipment"}, "durable_medical_equipment", None),
+    ({"category": "physical therapy"}, "rehabilitation", None),
+    ({"category": "pharmaceutical", "drug_class": "muscle relaxer"}, "pharmaceutical", "muscle_relaxant"),
+    ({"category": "diagnostics"}, "diagnostic", None),
+])
+def test_item_labels_forgive_plain_variants_of_the_enumerations(said: dict[str, str], category: str,
+                                                                 drug_class: str | None) -> None:
+    label = HybridAnswer.model_validate({"items": [{"index": 1, "treatment": "x", **said}]}).items[0]
+    assert (label.category.value, label.drug_class and label.drug_class.value) == (category, drug_class)
+
+
+@pytest.mark.parametrize("said", [{"category": "spaceship"}, {"category": "pharmaceutical", "drug_class": "vitamin d"},
+                                  {"category": None}])
+def test_item_labels_still_reject_what_matches_no_enumeration(said: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        HybridAnswer.model_validate({"items": [{"index": 1, "treatment": "x", **said}]})
+
+
 def test_full_answer_rejects_values_not_in_the_letter() -> None:
     text = "Case Number: CM16-0213037\nDate Assigned: 11/09/2016\nMRI of the knee: Upheld\n"
     ok = {"case_number": "CM16-0213037", "date_assigned": "2016-11-09",

@@ -8,6 +8,10 @@ against the labels.
 
     python evals/benchmarks/bench_model.py [--letters 10] [--prompts imr-hybrid,imr-full]
                                            [--base-url URL] [--model NAME] [--json OUT]
+                                           [--cache-dir EMPTY_DIR]
+
+``--cache-dir`` keeps the answers (in a folder that must start empty, so the first pass is
+really cold) for an evaluation to reuse afterwards through ``LLM_EXTRACT_CACHE_DIR``.
 
 With no --base-url the embedded model is started (needs the [local] extra). Targets from
 issue 3: imr-hybrid <= 50% of imr-full's completion tokens and <= 60% of its wall time;
@@ -104,10 +108,15 @@ def main() -> int:
     parser.add_argument("--base-url", default=None)
     parser.add_argument("--model", default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="keep the answers here (must be empty or absent: the first pass must be cold)")
     args = parser.parse_args()
+    if args.cache_dir is not None and args.cache_dir.exists() and any(args.cache_dir.iterdir()):
+        parser.error(f"--cache-dir {args.cache_dir} is not empty; cold figures need an empty cache")
     fixtures = load_fixtures()[: args.letters]
     results = []
-    with tempfile.TemporaryDirectory(prefix="bench_model_") as cache_dir:
+    with tempfile.TemporaryDirectory(prefix="bench_model_") as tmp:
+        cache_dir = args.cache_dir or tmp
         settings = Settings.resolve(base_url=args.base_url, model=args.model, cache_dir=cache_dir)
         print(f"{len(fixtures)} letters, model {settings.model} at {settings.base_url or 'embedded server'}",
               file=sys.stderr)
