@@ -173,23 +173,27 @@ class _Answer(BaseModel):
 # --- imr-hybrid ---------------------------------------------------------------------------
 
 
-class ItemLabel(_Answer):
+class _ItemWords(_Answer):
+    """Maps loose category and drug-class words onto the enumerations (see coerce_choice)."""
+
+    @field_validator("category", mode="before", check_fields=False)
+    @classmethod
+    def _category_words(cls, v: Any) -> Any:
+        return coerce_choice(v, Category, _CATEGORY_WORDS)
+
+    @field_validator("drug_class", mode="before", check_fields=False)
+    @classmethod
+    def _drug_words(cls, v: Any) -> Any:
+        return coerce_choice(v, DrugClass, _DRUG_WORDS)
+
+
+class ItemLabel(_ItemWords):
     """What the model adds to one item found by the rules."""
 
     index: int = Field(description="the item's number in the list")
     treatment: str = Field(description="plain treatment name without strength, quantity or frequency")
     category: Category
     drug_class: DrugClass | None = Field(default=None, description="pharmaceuticals only, else null")
-
-    @field_validator("category", mode="before")
-    @classmethod
-    def _category_words(cls, v: Any) -> Any:
-        return coerce_choice(v, Category, _CATEGORY_WORDS)
-
-    @field_validator("drug_class", mode="before")
-    @classmethod
-    def _drug_words(cls, v: Any) -> Any:
-        return coerce_choice(v, DrugClass, _DRUG_WORDS)
 
     @field_validator("treatment")
     @classmethod
@@ -283,7 +287,7 @@ def hybrid_answer_model(ask: frozenset[str]) -> type[HybridAnswer]:
 # --- imr-full -------------------------------------------------------------------------------
 
 
-class FullItem(_Answer):
+class FullItem(_ItemWords):
     request: str
     decision: Decision
     treatment: str | None = None
@@ -295,16 +299,6 @@ class FullItem(_Answer):
     maximus_guideline: str | None = None
     guideline_sources: list[GuidelineSource] = Field(default_factory=list)
     rationale: str = ""
-
-    @field_validator("category", mode="before")
-    @classmethod
-    def _category_words(cls, v: Any) -> Any:
-        return coerce_choice(v, Category, _CATEGORY_WORDS)
-
-    @field_validator("drug_class", mode="before")
-    @classmethod
-    def _drug_words(cls, v: Any) -> Any:
-        return coerce_choice(v, DrugClass, _DRUG_WORDS)
 
     @model_validator(mode="after")
     def _drug_class_fits(self) -> FullItem:
