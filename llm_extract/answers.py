@@ -176,6 +176,22 @@ class _Answer(BaseModel):
 class _ItemWords(_Answer):
     """Maps loose category and drug-class words onto the enumerations (see coerce_choice)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drug_class_as_category(cls, data: Any) -> Any:
+        # A small model sometimes answers the drug class where the category goes
+        # ("category": "topical"): that names a pharmaceutical, and its class.
+        if not isinstance(data, dict) or not isinstance(data.get("category"), str):
+            return data
+        if coerce_choice(data["category"], Category, _CATEGORY_WORDS) in {c.value for c in Category}:
+            return data
+        drug = coerce_choice(data["category"], DrugClass, _DRUG_WORDS)
+        if drug in {c.value for c in DrugClass}:
+            data = {**data, "category": Category.PHARMACEUTICAL.value}
+            if not data.get("drug_class"):
+                data["drug_class"] = drug
+        return data
+
     @field_validator("category", mode="before", check_fields=False)
     @classmethod
     def _category_words(cls, v: Any) -> Any:

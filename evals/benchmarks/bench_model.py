@@ -55,6 +55,7 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
     letters = [read_letter(fx.letter) for fx in fixtures]
     _waited[0] = 0.0
     records, failures = [], []
+    spent = {"prompt_tokens": 0, "completion_tokens": 0, "calls": 0}  # failed letters included
     started = time.perf_counter()
     for fx, letter in zip(fixtures, letters):
         t0 = time.perf_counter()
@@ -62,22 +63,33 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
             rec = extract(letter, prompt=prompt, settings=settings)
         except LlmExtractError as exc:
             failures.append(f"{fx.name}: {type(exc).__name__}: {exc.message[:160]}")
-            print(f"  {fx.name}: FAILED {type(exc).__name__}", file=sys.stderr, flush=True)
+            usage = getattr(exc, "usage", None) or {}
+            for key in spent:
+                spent[key] += int(usage.get(key, 0))
+            print(f"  {fx.name}: {time.perf_counter() - t0:6.1f} s  FAILED {type(exc).__name__}  "
+                  f"{usage}", file=sys.stderr, flush=True)
             continue
         records.append((fx.name, rec, fx.label))
         p = rec.provenance
+        spent["prompt_tokens"] += p.prompt_tokens
+        spent["completion_tokens"] += p.completion_tokens
+        spent["calls"] += p.model_calls
         print(f"  {fx.name}: {time.perf_counter() - t0:6.1f} s  prompt {p.prompt_tokens:5d}  "
               f"completion {p.completion_tokens:4d}  calls {p.model_calls}", file=sys.stderr, flush=True)
     wall = time.perf_counter() - started
     waited = _waited[0]
 
-    # Fully cached re-run: same letters (already read), same settings.
+    # Fully cached re-run over the letters that succeeded (a failed letter has no answer
+    # to reuse and would ask the model again): same letters (already read), same settings.
+    done = {name for name, _, _ in records}
+    ok_letters = [lt for fx, lt in zip(fixtures, letters) if fx.name in done]
+    ok_fixtures = [fx for fx in fixtures if fx.name in done]
     t0 = time.perf_counter()
-    cached = [extract(letter, prompt=prompt, settings=settings) for letter in letters]
+    cached = [extract(letter, prompt=prompt, settings=settings) for letter in ok_letters]
     cached_s = time.perf_counter() - t0
     assert all(r.provenance.cache_hit and r.provenance.model_calls == 0 for r in cached)
     t0 = time.perf_counter()
-    for fx in fixtures:
+    for fx in ok_fixtures:
         extract(fx.letter, prompt=prompt, settings=settings)
     cached_files_s = time.perf_counter() - t0
 
@@ -88,13 +100,13 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
         "letters": n,
         "failed": failures,
         "seconds_per_letter": wall / n,
-        "prompt_tokens_per_letter": sum(r.provenance.prompt_tokens for _, r, _ in records) / n,
-        "completion_tokens_per_letter": sum(r.provenance.completion_tokens for _, r, _ in records) / n,
-        "model_calls_per_letter": sum(r.provenance.model_calls for _, r, _ in records) / n,
+        "prompt_tokens_per_letter": spent["prompt_tokens"] / n,
+        "completion_tokens_per_letter": spent["completion_tokens"] / n,
+        "model_calls_per_letter": spent["calls"] / n,
         "reasks_total": sum(r.provenance.reasks for _, r, _ in records),
         "pipeline_own_share": (wall - waited) / wall,
-        "cached_letters_per_s": n / cached_s,
-        "cached_letters_per_s_from_files": n / cached_files_s,
+        "cached_letters_per_s": len(ok_letters) / cached_s if ok_letters else None,
+        "cached_letters_per_s_from_files": len(ok_fixtures) / cached_files_s if ok_fixtures else None,
         "category_accuracy": score.field("item.category").accuracy,
         "drug_class_accuracy": score.field("item.drug_class").accuracy,
         "score_table": score.table(),
