@@ -289,6 +289,25 @@ def _ledger_key(settings: Any, endpoint: str, prompt_ref: str, text_sha256: str)
                      sampling=settings.sampling(), part="eval-ledger", mode=settings.mode)
 
 
+def remember_cost(settings: Any, prompt_ref: str, text_sha256: str, cost: dict[str, Any],
+                  failure: ExtractionError | InputError | None = None) -> None:
+    """Keep what one letter's answer cost (or how it failed) beside the cached answers.
+
+    :func:`evaluate` does this itself; a benchmark that fills the cache by calling
+    :func:`~llm_extract.extract` calls it so that a later evaluation reports the measured
+    cost instead of "cost unknown". ``prompt_ref`` must be the reference the evaluation
+    will name (``imr-hybrid@2``).
+    """
+    from .pipeline import answer_cache, model_client
+
+    key = _ledger_key(settings, model_client(settings).endpoint, prompt_ref, text_sha256)
+    if failure is None:
+        entry = {"kind": "cost", "cost": cost}
+    else:
+        entry = {"kind": "failure", "error": failure.message, "error_type": type(failure).__name__, "cost": cost}
+    answer_cache(settings.cache_dir).put(key, entry, {})
+
+
 def _run_settings(settings: Any) -> dict[str, Any]:
     keep = ("model", "base_url", "temperature", "seed", "n_ctx", "max_tokens", "mode", "max_reasks",
             "max_retries", "timeout")
@@ -348,8 +367,7 @@ def _model_run(spec: RunSpec, settings: Any, fixtures: Sequence[Fixture], letter
             reason = exc.message
             if isinstance(exc, (ExtractionError, InputError)):
                 # Deterministic for this prompt, model and letter: remember it.
-                ledger.put(key, {"kind": "failure", "error": reason, "error_type": type(exc).__name__,
-                                 "cost": cost}, {})
+                remember_cost(settings, spec.prompt or "", letter.sha256, cost, failure=exc)
             scores.append(failed_letter(fx.name, fx.label, reason))
             costs.append(LetterCost(fx.name, **cost, failed=reason, error_type=type(exc).__name__))
             if progress:
@@ -365,7 +383,7 @@ def _model_run(spec: RunSpec, settings: Any, fixtures: Sequence[Fixture], letter
             else:
                 cost = LetterCost(fx.name, **measured, cache_hit=True, cost_known=False)
         else:
-            ledger.put(key, {"kind": "cost", "cost": measured}, {})
+            remember_cost(settings, spec.prompt or "", letter.sha256, measured)
             cost = LetterCost(fx.name, **measured)
         scores.append(score_letter(fx.name, rec, fx.label))
         costs.append(cost)
