@@ -117,6 +117,8 @@ _DRUG_WORDS = {
     "hypnotic": "sleep_aid", "sedative_hypnotic": "sleep_aid", "sleep": "sleep_aid",
     "proton_pump_inhibitor": "gastrointestinal", "ppi": "gastrointestinal", "gi": "gastrointestinal",
     "antiemetic": "gastrointestinal", "laxative": "gastrointestinal", "benzodiazepines": "benzodiazepine",
+    # Classes the schema has no name for.
+    "steroid": "other", "corticosteroid": "other", "oral_steroid": "other", "antihistamine": "other",
 }
 
 
@@ -131,7 +133,7 @@ def coerce_choice(value: Any, choices: type[StrEnum], words: dict[str, str]) -> 
         return value
     key = re.sub(r"[\s/&-]+", "_", value.strip().lower()).strip("_")
     names = {c.value for c in choices}
-    for cand in (key, key.rstrip("s"), key.removesuffix("es")):
+    for cand in (key, key.removesuffix("s"), key.removesuffix("es")):
         if cand in names:
             return cand
         if cand in words:
@@ -183,7 +185,12 @@ class _ItemWords(_Answer):
         # ("category": "topical"): that names a pharmaceutical, and its class.
         if not isinstance(data, dict) or not isinstance(data.get("category"), str):
             return data
-        if coerce_choice(data["category"], Category, _CATEGORY_WORDS) in {c.value for c in Category}:
+        category = coerce_choice(data["category"], Category, _CATEGORY_WORDS)
+        if category in {c.value for c in Category}:
+            if category != Category.PHARMACEUTICAL.value and data.get("drug_class") is not None:
+                # A drug class on a non-drug item ("steroid" on an epidural injection) carries
+                # no meaning: drop it before it can fail validation and cost a re-ask.
+                data = {**data, "drug_class": None}
             return data
         drug = coerce_choice(data["category"], DrugClass, _DRUG_WORDS)
         if drug in {c.value for c in DrugClass}:

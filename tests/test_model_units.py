@@ -257,6 +257,8 @@ def test_dates_in_text_reads_the_letters_forms() -> None:
     ({"category": "diagnostics"}, "diagnostic", None),
     ({"category": "topical"}, "pharmaceutical", "topical"),
     ({"category": "Opioids", "drug_class": "opioid"}, "pharmaceutical", "opioid"),
+    ({"category": "injection", "drug_class": "epidural steroid"}, "injection", None),
+    ({"category": "pharmaceutical", "drug_class": "corticosteroids"}, "pharmaceutical", "other"),
 ])
 def test_item_labels_forgive_plain_variants_of_the_enumerations(said: dict[str, str], category: str,
                                                                  drug_class: str | None) -> None:
