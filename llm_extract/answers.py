@@ -167,6 +167,22 @@ def _check_age_in_text(value: int | None, info: ValidationInfo) -> int | None:
     return value
 
 
+_SEX_WORDS = {
+    "male": re.compile(r"\b(male|man|gentleman)\b", re.IGNORECASE),
+    "female": re.compile(r"\b(female|woman|lady)\b", re.IGNORECASE),
+}
+
+
+def _check_sex_in_text(value: str | None, info: ValidationInfo) -> str | None:
+    # Letters that never state the sex still say "he or she" in their boilerplate, so only
+    # a noun counts as the letter stating it; a small model otherwise guesses "male".
+    text = _ctx(info).get("text")
+    if value is not None and text is not None and not _SEX_WORDS[value].search(text):
+        raise ValueError(f"the letter never calls the patient {value}; give the sex only where "
+                         "the letter states it, else null")
+    return value
+
+
 class _Answer(BaseModel):
     # Extra keys from a chatty model are ignored rather than re-asked: they carry no value.
     model_config = ConfigDict(extra="ignore")
@@ -259,6 +275,11 @@ class HybridAnswer(_Answer):
     def _age(cls, v: int | None, info: ValidationInfo) -> int | None:
         return _check_age_in_text(v, info)
 
+    @field_validator("sex")
+    @classmethod
+    def _sex(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return _check_sex_in_text(v, info)
+
     @field_validator("date_of_injury")
     @classmethod
     def _doi(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
@@ -343,6 +364,11 @@ class FullPatient(_Answer):
     @classmethod
     def _age(cls, v: int | None, info: ValidationInfo) -> int | None:
         return _check_age_in_text(v, info)
+
+    @field_validator("sex")
+    @classmethod
+    def _sex(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return _check_sex_in_text(v, info)
 
 
 class FullAnswer(_Answer):

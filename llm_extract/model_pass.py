@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .answers import FullAnswer, HybridAnswer, hybrid_answer_model
 from .cache import AnswerCache, cache_key
@@ -227,9 +227,14 @@ def run_model_pass(
                         mode=settings.mode)
         entry = cache.get(key) if cache is not None else None
         if entry is not None:
-            answers.append(q.answer_model.model_validate(entry["answer"], context=q.context))
-            hits += 1
-            continue
+            try:
+                answers.append(q.answer_model.model_validate(entry["answer"], context=q.context))
+            except ValidationError:
+                # Stored before a check was added that this answer fails: ask again.
+                pass
+            else:
+                hits += 1
+                continue
         spent = Usage()
         try:
             answer = client.ask(q.messages, q.answer_model, context=q.context, source=letter.source, usage=spent)

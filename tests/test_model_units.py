@@ -273,6 +273,18 @@ def test_item_labels_still_reject_what_matches_no_enumeration(said: dict[str, An
         HybridAnswer.model_validate({"items": [{"index": 1, "treatment": "x", **said}]})
 
 
+def test_sex_only_where_the_letter_states_it() -> None:
+    unstated = "The injured worker reported pain; he or she was seen on 11/09/2016."
+    for answer in ({"items": [], "sex": "male"}, {"items": [], "sex": "female"}):
+        with pytest.raises(ValueError, match="never calls the patient"):
+            HybridAnswer.model_validate(answer, context={"text": unstated})
+    assert HybridAnswer.model_validate({"items": [], "sex": None}, context={"text": unstated}).sex is None
+    stated = "The patient is a 48-year-old woman who was injured at work."
+    assert HybridAnswer.model_validate({"items": [], "sex": "female"}, context={"text": stated}).sex == "female"
+    with pytest.raises(ValueError):
+        HybridAnswer.model_validate({"items": [], "sex": "male"}, context={"text": stated})
+
+
 def test_full_answer_rejects_values_not_in_the_letter() -> None:
     text = "Case Number: CM16-0213037\nDate Assigned: 11/09/2016\nMRI of the knee: Upheld\n"
     ok = {"case_number": "CM16-0213037", "date_assigned": "2016-11-09",
@@ -371,6 +383,25 @@ def test_cache_and_no_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert len(sent) == 1 and again.provenance.cache_hit
     fresh = extract(path, no_cache=True)
     assert len(sent) == 2 and not fresh.provenance.cache_hit
+
+
+def test_a_cached_answer_that_fails_a_newer_check_is_asked_again(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    import diskcache
+
+    from llm_extract import extract
+    from llm_extract.pipeline import answer_cache
+
+    answer = json.dumps({"items": [{"index": 1, "treatment": "Physical therapy", "category": "rehabilitation"}]})
+    sent = _mock_pipeline(monkeypatch, tmp_path, answer)
+    path = LETTERS / "CM16-0233904.pdf"
+    extract(path)
+    answer_cache(tmp_path / "c").close()
+    with diskcache.Cache(str(tmp_path / "c")) as raw:  # as if stored by an older, laxer version
+        for key in list(raw):
+            raw[key] = {**raw[key], "answer": {**raw[key]["answer"], "items": []}}
+    again = extract(path)
+    assert len(sent) == 2 and not again.provenance.cache_hit and again.items[0].treatment == "Physical therapy"
 
 
 def test_extraction_error_carries_the_rules_record(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
