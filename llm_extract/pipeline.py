@@ -1,20 +1,25 @@
-"""The entry point: one letter in, one validated :class:`IMRRecord` out."""
+"""The entry point: one letter in, one validated :class:`IMRRecord` out.
+
+The model stack (instructor, openai, the answer cache) is imported inside the functions that
+need it, so ``extract(..., rules_only=True)`` and ``import llm_extract`` never load it.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .reading import Letter, letter_from_text, read_letter
 from .record import IMRRecord
 from .rules import extract_rules
-from .cache import AnswerCache
-from .llm import ModelClient
-from .model_pass import run_model_pass
-from .prompts import load_prompt
-from .settings import Settings
+
+if TYPE_CHECKING:
+    from .model.cache import AnswerCache
+    from .model.client import ModelClient
+    from .model.settings import Settings
 
 __all__ = ["extract", "load", "model_client", "answer_cache"]
 
@@ -65,6 +70,10 @@ def extract(
     doc = load(letter)
     record = extract_rules(doc)
     if not rules_only:
+        from .model.model_pass import run_model_pass
+        from .model.prompts import load_prompt
+        from .model.settings import Settings
+
         if settings is None:
             settings = Settings.resolve(model=model, base_url=base_url, api_key=api_key, cache_dir=cache_dir)
         record = run_model_pass(
@@ -85,6 +94,8 @@ _lock = threading.Lock()
 
 def model_client(settings: Settings) -> ModelClient:
     """The process's client for ``settings`` (reused, so the local server starts once)."""
+    from .model.client import ModelClient
+
     with _lock:
         client = _clients.get(settings)
         if client is None:
@@ -94,6 +105,8 @@ def model_client(settings: Settings) -> ModelClient:
 
 def answer_cache(directory: str | os.PathLike[str]) -> AnswerCache:
     """The process's answer cache in ``directory`` (opened once)."""
+    from .model.cache import AnswerCache
+
     key = os.fspath(directory)
     with _lock:
         cache = _caches.get(key)

@@ -12,11 +12,11 @@ import threading
 import time
 from pathlib import Path
 
-from llm_extract.reading import Letter
+from conftest import LETTERS as FIXTURE_LETTERS  # noqa: F401 - re-exported for the batch tests
+from conftest import ROOT  # noqa: F401
+from llm_extract.reading.letter import Letter
 from llm_extract.record import IMRRecord, Item, Provenance
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE_LETTERS = ROOT / "evals" / "fixtures" / "letters"
 
 _CASE = re.compile(r"Case Number: (CM\d{2}-\d{7})")
 _ITEM = re.compile(r"^Request: (.+?) is: (Upheld|Overturned)(?: \[(\w+)(?:/(\w+))?\])?$", re.M)

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from batch_helpers import ROOT, CountingExtract, fake_extract, read_jsonl, write_letters
 
-from llm_extract.batch import extract_batch
-from llm_extract.batch_outputs import merge_outputs
-from llm_extract.batch_store import OutputStore
+from llm_extract.batch.runner import extract_batch
+from llm_extract.batch.outputs import merge_outputs
+from llm_extract.batch.store import OutputStore
 from llm_extract.errors import ModelError
 from llm_extract.record import IMRRecord
 
@@ -43,7 +43,7 @@ class _ModelServer:
                     self.end_headers()
                     return
                 letter = json.loads(body)
-                from llm_extract.reading import letter_from_text
+                from llm_extract.reading.letter import letter_from_text
 
                 rec = fake_extract(letter_from_text(letter["text"], source=letter["source"]))
                 data = rec.to_json().encode()
@@ -128,7 +128,7 @@ def test_overloaded_endpoint_makes_the_batch_back_off(tmp_path: Path, monkeypatc
     server = _ModelServer(fail_first_with=429, fail_count=2)
     sleeps: list[float] = []
     real_sleep = time.sleep
-    monkeypatch.setattr("llm_extract.batch.time.sleep", lambda s: (sleeps.append(s), real_sleep(s))[1])
+    monkeypatch.setattr("llm_extract.batch.runner.time.sleep", lambda s: (sleeps.append(s), real_sleep(s))[1])
     try:
         results = list(extract_batch(paths, extract_fn=_client([server.url]), backoff=(0.1, 1.0)))
     finally:
@@ -143,7 +143,7 @@ _KILLED_RUN = """
 import sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from batch_helpers import slow_extract
-from llm_extract.batch import extract_batch
+from llm_extract.batch.runner import extract_batch
 for _ in extract_batch([{folder!r}], out_dir={out!r}, extract_fn=slow_extract, concurrency=2):
     pass
 """

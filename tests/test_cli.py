@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from llm_extract.cli import main
+from conftest import LETTERS
+from llm_extract.cli.main import main
 
-LETTERS = Path(__file__).resolve().parent.parent / "evals" / "fixtures" / "letters"
 
 
 def test_extract_rules_only_keeps_going_past_bad_inputs(tmp_path: Path) -> None:

@@ -17,23 +17,22 @@ from click.testing import CliRunner
 
 import llm_extract
 from llm_extract import IMRRecord, Item
-from llm_extract.cli import main
+from llm_extract.cli.main import main
 from llm_extract.errors import ConfigError, ExtractionError
-from llm_extract.evaluation import RULES_ONLY, evaluate
-from llm_extract.fixtures import load_fixtures
+from llm_extract.evaluation.runner import RULES_ONLY, evaluate
+from llm_extract.evaluation.fixtures import load_fixtures
 from llm_extract.record import Provenance
-from llm_extract.scoring import (
+from llm_extract.evaluation.scoring import (
     failed_letter,
     majority_baseline,
     score_letter,
     score_records,
     wilson_interval,
 )
-from llm_extract.settings import Settings
+from llm_extract.model.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "evals" / "fixtures"
-FIVE = ["CM16-0213037", "CM16-0230548", "CM16-0232543", "CM16-0233904", "CM16-0234464"]
+from conftest import FIVE, ROOT, FakeModel, copy_fixtures
+
 
 
 def _item(request: str, decision: str = "Upheld", **kw: Any) -> Item:
@@ -43,17 +42,6 @@ def _item(request: str, decision: str = "Upheld", **kw: Any) -> Item:
 
 def _record(*items: Item, **kw: Any) -> IMRRecord:
     return IMRRecord(items=list(items), **kw)
-
-
-def copy_fixtures(dest: Path, names: list[str] = FIVE) -> Path:
-    """A fixture folder holding ``names`` from the project's fixtures."""
-    (dest / "letters").mkdir(parents=True)
-    (dest / "labels").mkdir()
-    for name in names:
-        letter = next(p for p in (FIXTURES / "letters").iterdir() if p.stem == name)
-        shutil.copy(letter, dest / "letters" / letter.name)
-        shutil.copy(FIXTURES / "labels" / f"{name}.json", dest / "labels" / f"{name}.json")
-    return dest
 
 
 # ----------------------------------------------------------------------- Wilson intervals
@@ -230,54 +218,6 @@ def test_evaluate_refuses_a_bad_fixture_set(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ runs with a fake model
-
-class FakeModel:
-    """Stands in for pipeline.extract: answers from the labels, with planted mistakes.
-
-    The first time a letter is seen the answer "costs" 100 + 10 tokens in one call (two calls
-    and one re-ask for CM16-0230548); after that it is a cache hit costing nothing, as the
-    real model pass reports. CM16-0233904 never validates.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.labels = {p.stem: IMRRecord.from_json(p.read_text()) for p in (root / "labels").glob("*.json")}
-        self.seen: set[str] = set()
-        self.calls: list[str] = []
-
-    def __call__(self, letter: Any, *, rules_only: bool = False, **kw: Any) -> IMRRecord:
-        from llm_extract.rules import extract_rules
-
-        if rules_only:
-            return extract_rules(letter)
-        name = Path(letter.source).stem
-        self.calls.append(name)
-        if name == "CM16-0233904":
-            raise ExtractionError("the answer never validated", source=letter.source,
-                                  usage={"prompt_tokens": 300, "completion_tokens": 30, "calls": 3, "reasks": 2})
-        rec = self.labels[name].model_copy(deep=True)
-        if name == "CM16-0213037":
-            rec.items[0].category = "surgery"  # label: diagnostic
-            rec.diagnoses = ["made up"]
-        hit = name in self.seen
-        self.seen.add(name)
-        calls, reasks = (2, 1) if name == "CM16-0230548" else (1, 0)
-        rec.provenance = Provenance(model=kw["settings"].model, prompt=kw["prompt"], cache_hit=hit,
-                                    prompt_tokens=0 if hit else 100 * calls, completion_tokens=0 if hit else 10,
-                                    model_calls=0 if hit else calls, reasks=0 if hit else reasks,
-                                    seconds=0.01 if hit else 5.0)
-        return rec
-
-
-@pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeModel, Path, Settings]:
-    root = copy_fixtures(tmp_path / "fx")
-    model = FakeModel(root)
-    monkeypatch.setattr("llm_extract.pipeline.extract", model)
-    # An address nothing listens on: the fake never uses it, and no server is started.
-    settings = Settings.resolve(base_url="http://127.0.0.1:9/v1", model="fake-1b", cache_dir=tmp_path / "answers",
-                                env={})
-    return model, root, settings
-
 
 def test_model_run_scores_costs_and_failures(fake: tuple[FakeModel, Path, Settings]) -> None:
     model, root, settings = fake

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_extract.lexicon import classify
+from llm_extract.rules.lexicon import classify
 from llm_extract.record import Category as C
 from llm_extract.record import DrugClass as D
 

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import LABELS, LETTERS
 from llm_extract import IMRRecord, extract
 
-ROOT = Path(__file__).resolve().parent.parent
-LETTERS = ROOT / "evals" / "fixtures" / "letters"
-LABELS = ROOT / "evals" / "fixtures" / "labels"
 
 
 @pytest.mark.live

@@ -20,16 +20,14 @@ import pytest
 import yaml
 from pydantic import BaseModel, field_validator
 
+from conftest import LABELS, LETTERS, ROOT  # noqa: F401
 from llm_extract import ExtractionError, IMRRecord, extract, letter_from_text, read_letter
-from llm_extract.answers import HybridAnswer
-from llm_extract.llm import ModelClient, Usage
-from llm_extract.settings import Settings
+from llm_extract.model.answers import HybridAnswer
+from llm_extract.model.client import ModelClient, Usage
+from llm_extract.model.settings import Settings
 
 RECORD_URL = os.environ.get("LLM_EXTRACT_RECORD_URL", "http://127.0.0.1:8765/v1")  # as in conftest.py
 
-ROOT = Path(__file__).resolve().parent.parent
-LETTERS = ROOT / "evals" / "fixtures" / "letters"
-LABELS = ROOT / "evals" / "fixtures" / "labels"
 CASSETTES = Path(__file__).resolve().parent / "cassettes" / "test_model_pass"
 SHORT = "CM16-0233904"  # one item, 4k characters: cheap to record
 HYBRID = "imr-hybrid@1"  # the cassettes were recorded with this prompt version
@@ -101,9 +99,9 @@ class _ShortDiagnoses(HybridAnswer):
 
 
 def _ask(settings: Settings, model: type[BaseModel], usage: Usage) -> Any:
-    from llm_extract.model_pass import plan_questions
-    from llm_extract.prompts import load_prompt
-    from llm_extract.rules import extract_rules
+    from llm_extract.model.model_pass import plan_questions
+    from llm_extract.model.prompts import load_prompt
+    from llm_extract.rules.rules_pass import extract_rules
 
     letter = read_letter(LETTERS / f"{SHORT}.pdf")
     q = plan_questions(load_prompt(HYBRID), letter, extract_rules(letter),

@@ -13,18 +13,19 @@ from typing import Any
 import httpx2
 import pytest
 
+from conftest import LETTERS
 from llm_extract import ConfigError, InputError, ModelError, read_letter
-from llm_extract.answers import FullAnswer, HybridAnswer, dates_in_text
-from llm_extract.cache import AnswerCache, cache_key
-from llm_extract.llm import ModelClient, Usage, retry_after_seconds
-from llm_extract.local_model import LocalModel, assemble, model_file
-from llm_extract.merge import locate, merge_full
-from llm_extract.model_pass import plan_questions
-from llm_extract.prompts import available_prompts, load_prompt, load_prompt_file
-from llm_extract.rules import extract_rules
-from llm_extract.settings import Settings
+from llm_extract.model.answers import FullAnswer, HybridAnswer
+from llm_extract.rules.dates import dates_in_text
+from llm_extract.model.cache import AnswerCache, cache_key
+from llm_extract.model.client import ModelClient, Usage, retry_after_seconds
+from llm_extract.model.local_model import LocalModel, assemble, model_file
+from llm_extract.model.merge import locate, merge_full
+from llm_extract.model.model_pass import plan_questions
+from llm_extract.model.prompts import available_prompts, load_prompt, load_prompt_file
+from llm_extract.rules.rules_pass import extract_rules
+from llm_extract.model.settings import Settings
 
-LETTERS = Path(__file__).resolve().parent.parent / "evals" / "fixtures" / "letters"
 
 # --- settings -------------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ def test_assemble_verifies_checksum(tmp_path: Path) -> None:
 
 
 def test_existing_model_file_with_wrong_hash_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import llm_extract.local_model as lm
+    import llm_extract.model.local_model as lm
 
     fake = LocalModel(name="fake", package="nope{n}", parts=1, size=5, sha256="0" * 64, extra="local")
     monkeypatch.setitem(lm.LOCAL_MODELS, "fake", fake)
@@ -143,7 +144,7 @@ def test_existing_model_file_with_wrong_hash_is_an_error(tmp_path: Path, monkeyp
 def test_server_not_installed_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    import llm_extract.local_server as ls
+    import llm_extract.model.local_server as ls
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
+from conftest import LETTERS
 from llm_extract import InputError, extract, letter_from_text, read_letter
-from llm_extract.normalize import normalize_text
+from llm_extract.reading.normalize import normalize_text
 
-LETTERS = Path(__file__).resolve().parent.parent / "evals" / "fixtures" / "letters"
 
 
 def test_encrypted_state_pdf_reads() -> None:

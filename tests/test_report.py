@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from llm_extract.cli import main
-from llm_extract.evaluation import evaluate
-from llm_extract.report import comparison_table, letter_errors, write_report
+from llm_extract.cli.main import main
+from llm_extract.evaluation.runner import evaluate
+from llm_extract.evaluation.report import comparison_table, letter_errors, write_report
 from llm_extract.version import __version__
-from test_evaluate import FIVE, FakeModel, copy_fixtures  # noqa: F401 - shared helpers
-from test_evaluate import fake  # noqa: F401 - pytest fixture
+
+from conftest import FIVE, copy_fixtures
 
 RUN = "imr-hybrid@1 × fake-1b"
 
@@ -58,7 +58,7 @@ class _Tags(HTMLParser):
 
 
 @pytest.fixture
-def written(fake, tmp_path: Path):  # noqa: F811 - the fixture imported above
+def written(fake, tmp_path: Path):
     _, root, settings = fake
     ev = evaluate(root, prompts=["imr-hybrid@1"], settings=settings)
     paths = write_report(ev, tmp_path / "report")
@@ -124,7 +124,7 @@ def test_html_is_self_contained_and_has_both_charts(written) -> None:
     assert cost.count("<circle") == 2 * 2  # a point and a legend dot per run
 
 
-def test_comparison_table_has_a_column_per_run(fake) -> None:  # noqa: F811
+def test_comparison_table_has_a_column_per_run(fake) -> None:
     _, root, settings = fake
     ev = evaluate(root, prompts=["imr-hybrid@1"], settings=settings)
     lines = comparison_table(ev).splitlines()

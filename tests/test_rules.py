@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from llm_extract import Decision, extract, letter_from_text
-from llm_extract.fixtures import load_fixtures
-from llm_extract.scoring import RULES_FIELDS, score_letter
+from llm_extract.evaluation.fixtures import load_fixtures
+from llm_extract.evaluation.scoring import RULES_FIELDS, score_letter
 
 FIXTURES = {f.name: f for f in load_fixtures()}
 

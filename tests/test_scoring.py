@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from llm_extract import IMRRecord, Item
-from llm_extract.scoring import align_items, score_letter, score_records
+from llm_extract.evaluation.scoring import align_items, score_letter, score_records
 
 
 def _item(request: str, decision: str = "Upheld", **kw) -> Item:

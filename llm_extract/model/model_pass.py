@@ -1,0 +1,270 @@
+"""The model pass: turn a rules record into a full record with one or more model questions.
+
+For ``imr-hybrid`` one question normally covers the whole letter: the letter first, then
+the numbered items the rules found and the fields still missing. A letter too long for the
+model's context is split by item: each call carries the letter's opening (everything
+before the first decision line, the same for every call, so the server reuses it) and one
+item's section. If even one item's call cannot fit, the pass fails with an
+:class:`InputError` instead of cutting the letter.
+
+Answers come from the cache when the same question was asked before; the record's
+provenance then says ``cache_hit=True`` and no model call is counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .answers import FullAnswer, HybridAnswer, hybrid_answer_model
+from .cache import AnswerCache, question_key
+from ..errors import ExtractionError, InputError, ModelError
+from .client import ModelClient, Usage
+from ..rules.layout import find_sections
+from .merge import merge_full, merge_hybrid
+from .prompts import Prompt, load_prompt
+from ..reading.letter import Letter
+from ..record import ExtractionWarning, IMRRecord
+
+__all__ = ["run_model_pass", "estimate_tokens", "Question"]
+
+log = logging.getLogger(__name__)
+
+# Characters per token, on the low side for this kind of English so that a prompt estimated
+# to fit really does (Qwen's tokenizer averages about 3.8 on these letters).
+_CHARS_PER_TOKEN = 3.2
+_EXTRA_TEXT = {
+    "age": '"age": the patient\'s age in years as stated (null if not stated)',
+    "sex": '"sex": male or female, as stated (man/gentleman = male, woman/lady = female; null if not stated)',
+    "date_of_injury": '"date_of_injury": the date of the industrial injury as YYYY-MM-DD (null if not stated)',
+}
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token count for ``text`` (no tokenizer needed)."""
+    return int(len(text) / _CHARS_PER_TOKEN) + 1
+
+
+@dataclass
+class Question:
+    """One model call: its messages, answer model, validation context and cache part name."""
+
+    part: str
+    messages: list[dict[str, str]]
+    answer_model: type[BaseModel]
+    context: dict[str, Any]
+    asked: frozenset[str] = frozenset()
+
+    def tokens(self) -> int:
+        """Estimated prompt tokens, with the JSON schema instructor appends."""
+        chars = sum(len(m["content"]) for m in self.messages) + _schema_chars(self.answer_model)
+        return int(chars / _CHARS_PER_TOKEN) + 64
+
+
+@lru_cache(maxsize=32)
+def _schema_chars(model: type[BaseModel]) -> int:
+    # Building a JSON schema takes milliseconds: too slow to repeat for every cached letter.
+    return len(json.dumps(model.model_json_schema(), indent=2))
+
+
+def _missing_extras(record: IMRRecord) -> frozenset[str]:
+    missing = set()
+    if record.patient.age is None:
+        missing.add("age")
+    if record.patient.sex is None:
+        missing.add("sex")
+    if record.date_of_injury is None:
+        missing.add("date_of_injury")
+    return frozenset(missing)
+
+
+def _ask_text(asked: frozenset[str]) -> str:
+    if not asked:
+        return ""
+    return "Also give " + "; ".join(_EXTRA_TEXT[k] for k in ("age", "sex", "date_of_injury") if k in asked) + ".\n"
+
+
+def excerpt_of(text: str) -> str:
+    """The clinical case summary, which is all an excerpt prompt shows of the letter.
+
+    The item requests and guideline lines travel in the item list; the rationales, the
+    boilerplate and the header add prompt tokens without telling the model anything the
+    hybrid answer needs. Without a recognisable summary the whole text is the excerpt.
+    """
+    sections = find_sections(text)
+    if sections.summary < 0:
+        return text
+    end = sections.issues if sections.issues > sections.summary else len(text)
+    return text[sections.summary:end].strip()
+
+
+def _item_lines(record: IMRRecord, indices: list[int], detail: bool) -> str:
+    lines = []
+    for i in indices:
+        item = record.items[i - 1]
+        lines.append(f"{i}. {item.request}")
+        if detail and item.maximus_guideline:
+            lines.append(f"   MAXIMUS guideline: {item.maximus_guideline}")
+    return "\n".join(lines)
+
+
+def _hybrid_question(prompt: Prompt, letter_text: str, full_text: str, record: IMRRecord,
+                     indices: list[int], asked: frozenset[str], part: str) -> Question:
+    values = {"letter": letter_text, "ask": _ask_text(asked)}
+    if "excerpt" in prompt.variables:
+        values["excerpt"] = excerpt_of(full_text)
+    if "items" in prompt.variables:
+        values["items"] = _item_lines(record, indices, detail=False)
+    if "items_detail" in prompt.variables:
+        values["items_detail"] = _item_lines(record, indices, detail=True)
+    messages = prompt.render(**{k: v for k, v in values.items() if k in prompt.variables})
+    # Validators check values against the whole letter, not only the part shown.
+    # Two-digit years are read against the decision year, as the rules pass reads them.
+    pivot = record.decision_date.year if record.decision_date else None
+    context = {"text": full_text, "indices": indices, "pivot_year": pivot}
+    return Question(part, messages, hybrid_answer_model(asked), context, asked)
+
+
+def _item_starts(text: str, record: IMRRecord) -> list[int]:
+    starts = []
+    for item in record.items:
+        span = item.evidence.get("request")
+        at = span.start if span else text.find(item.request)
+        if at < 0:
+            return []
+        # Start the section at its line so a call shows the whole decision line.
+        starts.append(text.rfind("\n", 0, at) + 1)
+    return starts
+
+
+def plan_questions(prompt: Prompt, letter: Letter, record: IMRRecord, *, n_ctx: int,
+                   max_tokens: int) -> list[Question]:
+    """The model calls needed for ``letter`` under ``prompt``, split by item if too long."""
+    budget = n_ctx - max_tokens
+    text = letter.text
+    if prompt.answer == "full":
+        pivot = record.decision_date.year if record.decision_date else None
+        q = Question("all", prompt.render(letter=text), FullAnswer, {"text": text, "pivot_year": pivot})
+        if q.tokens() > budget:
+            raise InputError(
+                f"the letter needs about {q.tokens():,} prompt tokens, over the model's context of "
+                f"{n_ctx:,} minus {max_tokens:,} for the answer; {prompt.ref} cannot split a letter "
+                "(imr-hybrid can, by item)",
+                source=letter.source,
+            )
+        return [q]
+
+    asked = _missing_extras(record)
+    indices = list(range(1, len(record.items) + 1))
+    whole = _hybrid_question(prompt, text, text, record, indices, asked, "all")
+    if whole.tokens() <= budget:
+        return [whole]
+
+    starts = _item_starts(text, record)
+    if not starts:
+        raise InputError(
+            f"the letter needs about {whole.tokens():,} prompt tokens, over the model's context of "
+            f"{n_ctx:,}, and its items cannot be located to split it",
+            source=letter.source,
+        )
+    opening = text[: starts[0]]
+    bounds = starts[1:] + [len(text)]
+    questions = []
+    for n, (start, end) in enumerate(zip(starts, bounds), start=1):
+        chunk = opening.rstrip("\n") + "\n[...]\n" + text[start:end]
+        q = _hybrid_question(prompt, chunk, text, record, [n], asked if n == 1 else frozenset(), f"item{n}")
+        if q.tokens() > budget:
+            raise InputError(
+                f"item {n} with the letter's opening needs about {q.tokens():,} prompt tokens, over the "
+                f"model's context of {n_ctx:,} minus {max_tokens:,} for the answer; raise n_ctx or use "
+                "a model with a longer context",
+                source=letter.source,
+            )
+        questions.append(q)
+    log.info("letter split into %d per-item model calls", len(questions))
+    return questions
+
+
+def _combine(answers: list[HybridAnswer]) -> HybridAnswer:
+    first = answers[0]
+    items = [it for a in answers for it in a.items]
+    return first.model_copy(update={"items": items})
+
+
+def run_model_pass(
+    letter: Letter,
+    record: IMRRecord,
+    *,
+    prompt: Prompt,
+    client: ModelClient,
+    cache: AnswerCache | None,
+) -> IMRRecord:
+    """Ask the model what ``prompt`` asks, merge its answers into ``record`` and return it.
+
+    ``record`` (the rules-only record) is not modified. Raises :class:`ModelError`,
+    :class:`InputError`, or :class:`ExtractionError` carrying the rules-only record.
+    """
+    settings = client.settings
+    warnings: list[ExtractionWarning] = []
+    if prompt.answer == "hybrid" and not record.items:
+        # No decision line found: the rules cannot number the items, so the whole record
+        # has to come from the model.
+        warnings.append(ExtractionWarning(
+            code="prompt_fallback", field="items",
+            message=f"the rules found no items, so {prompt.ref} fell back to imr-full",
+        ))
+        prompt = load_prompt("imr-full")
+
+    questions = plan_questions(prompt, letter, record, n_ctx=settings.n_ctx, max_tokens=settings.max_tokens)
+    usage = Usage()
+    answers: list[Any] = []
+    hits = 0
+    for q in questions:
+        key = question_key(settings, endpoint=client.endpoint, prompt=prompt.ref,
+                           text_sha256=letter.sha256, part=q.part)
+        entry = cache.get(key) if cache is not None else None
+        if entry is not None:
+            try:
+                answers.append(q.answer_model.model_validate(entry["answer"], context=q.context))
+            except ValidationError:
+                # Stored before a check was added that this answer fails: ask again.
+                pass
+            else:
+                hits += 1
+                continue
+        spent = Usage()
+        try:
+            answer = client.ask(q.messages, q.answer_model, context=q.context, source=letter.source, usage=spent)
+        except ExtractionError as exc:
+            usage.add(spent)
+            raise ExtractionError(
+                exc.message, source=letter.source, last_answer=exc.last_answer,
+                usage=usage.as_dict(), rules_record=record,
+            ) from exc
+        except ModelError:
+            raise
+        usage.add(spent)
+        if cache is not None:
+            cache.put(key, answer.model_dump(mode="json"), spent.as_dict())
+        answers.append(answer)
+
+    if prompt.answer == "hybrid":
+        merged = merge_hybrid(record, _combine(answers), letter.text, asked=questions[0].asked)
+    else:
+        merged = merge_full(record, answers[0], letter.text)
+    merged.warnings[:0] = warnings
+    prov = merged.provenance
+    prov.model = settings.model
+    prov.base_url = client.endpoint
+    prov.prompt = prompt.ref
+    prov.prompt_tokens = usage.prompt_tokens
+    prov.completion_tokens = usage.completion_tokens
+    prov.model_calls = usage.calls
+    prov.reasks = usage.reasks
+    prov.cache_hit = hits == len(questions)
+    return merged

@@ -1,0 +1,10 @@
+"""Stage 2, the deterministic pass: regular expressions over the letter's fixed layout.
+
+``layout`` finds the sections and reads the header, credentials and case summary;
+``items`` reads each disputed item; ``lexicon`` classifies a request by its own words;
+``dates`` is the one date parser; ``vocab`` holds the words and patterns the stages share.
+"""
+
+from .rules_pass import extract_rules
+
+__all__ = ["extract_rules"]

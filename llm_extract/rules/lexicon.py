@@ -1,0 +1,210 @@
+"""Service category and drug class from a request's own words, where they are unambiguous.
+
+This is medical vocabulary, not letter wording: a named drug has a pharmacological class
+(baclofen is a muscle relaxant) and many services name their type (an MRI is diagnostic, a
+TENS unit is equipment). The deterministic pass uses it to give ``category`` and
+``drug_class`` where a request is unambiguous; the model fills the rest, and a model answer
+that contradicts a term found here becomes a warning, like any other disagreement.
+
+Rules run in order and the first that matches decides; a request that matches none is
+left to the model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..record import Category, DrugClass
+from .vocab import doses
+
+__all__ = ["Classification", "classify"]
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a request's words say, and the span of the word that said it."""
+
+    category: Category
+    drug_class: DrugClass | None
+    start: int
+    end: int
+
+
+def _words(*terms: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(terms) + r")(?![\w-])", re.I)
+
+
+_DRUGS: dict[DrugClass, list[str]] = {
+    DrugClass.OPIOID: [
+        "tramadol", "ultram", "ultracet", "conzip", "hydrocodone", "norco", "vicodin", "lortab",
+        "hysingla", "zohydro", "oxycodone", "oxycontin", "percocet", "endocet", "roxicodone", "xtampza",
+        "morphine", r"ms\s*contin", "kadian", "avinza", "hydromorphone", "dilaudid", "exalgo",
+        "fentanyl", "duragesic", "methadone", "buprenorphine", "suboxone", "subutex", "butrans",
+        "belbuca", "tapentadol", "nucynta", "codeine", "oxymorphone", "opana", "meperidine",
+        "demerol", "levorphanol", "trezix", "pentazocine",
+    ],
+    DrugClass.MUSCLE_RELAXANT: [
+        "baclofen", "cyclobenzaprine", "flexeril", "fexmid", "amrix", "carisoprodol", "soma",
+        "tizanidine", "zanaflex", "methocarbamol", "robaxin", "metaxalone", "skelaxin",
+        "orphenadrine", "norflex", "chlorzoxazone", "parafon", "lorzone", "dantrolene",
+    ],
+    DrugClass.NSAID: [
+        "ibuprofen", "motrin", "naproxen", "naprosyn", "anaprox", "aleve", "diclofenac", "voltaren",
+        "arthrotec", "meloxicam", "mobic", "celecoxib", "celebrex", "etodolac", "lodine",
+        "nabumetone", "relafen", "ketorolac", "toradol", "indomethacin", "indocin", "piroxicam",
+        "feldene", "flurbiprofen", "oxaprozin", "daypro", "ketoprofen", "fenoprofen", "nalfon", "sulindac",
+        "duexis", "vimovo", "naprelan",
+    ],
+    DrugClass.ANTICONVULSANT: [
+        "gabapentin", "neurontin", "gralise", "horizant", "pregabalin", "lyrica", "topiramate",
+        "topamax", "carbamazepine", "tegretol", "oxcarbazepine", "trileptal", "lamotrigine",
+        "lamictal", "levetiracetam", "keppra", "divalproex", "depakote", "valproic", "zonisamide",
+        "phenytoin", "dilantin",
+    ],
+    DrugClass.ANTIDEPRESSANT: [
+        "duloxetine", "cymbalta", "amitriptyline", "elavil", "nortriptyline", "pamelor",
+        "desipramine", "imipramine", "trazodone", "desyrel", "venlafaxine", "effexor",
+        "desvenlafaxine", "pristiq", "sertraline", "zoloft", "fluoxetine", "prozac", "paroxetine",
+        "paxil", "citalopram", "celexa", "escitalopram", "lexapro", "bupropion", "wellbutrin",
+        "mirtazapine", "remeron", "milnacipran", "savella", "vilazodone", "viibryd",
+    ],
+    DrugClass.BENZODIAZEPINE: [
+        "alprazolam", "xanax", "diazepam", "valium", "lorazepam", "ativan", "clonazepam",
+        "klonopin", "temazepam", "restoril", "chlordiazepoxide", "librium", "triazolam", "halcion",
+    ],
+    DrugClass.SLEEP_AID: [
+        "zolpidem", "ambien", "eszopiclone", "lunesta", "zaleplon", "sonata", "suvorexant",
+        "belsomra", "ramelteon", "rozerem", "melatonin",
+    ],
+    DrugClass.GASTROINTESTINAL: [
+        "omeprazole", "prilosec", "pantoprazole", "protonix", "esomeprazole", "nexium",
+        "lansoprazole", "prevacid", "rabeprazole", "aciphex", "dexlansoprazole", "dexilant",
+        "ranitidine", "zantac", "famotidine", "pepcid", "sucralfate", "carafate", "ondansetron",
+        "zofran", "promethazine", "phenergan", "metoclopramide", "reglan", "docusate", "colace",
+        "senna", "senokot", "sennosides", "bisacodyl", "dulcolax", "lactulose", "miralax",
+        "polyethylene glycol", "linzess", "amitiza", "lubiprostone", "movantik", "naloxegol",
+        "relistor", "methylnaltrexone", "dicyclomine", "prochlorperazine", "misoprostol",
+    ],
+    DrugClass.OTHER: [
+        "acetaminophen", "tylenol", "prednisone", "medrol", "methylprednisolone", "hydroxyzine",
+        "sumatriptan", "imitrex", "fioricet", "butalbital", "modafinil", "provigil", "armodafinil",
+        "nuvigil", "sildenafil", "viagra", "tadalafil", "cialis", "testosterone", "androgel",
+        "naloxone", "narcan", "clonidine", "propranolol", "lisinopril", "metformin", "aspirin",
+    ],
+}
+_DRUG_PATTERNS = [(cls, _words(*terms)) for cls, terms in _DRUGS.items()]
+_TOPICAL_PRODUCTS = _words("lidoderm", "flector", "pennsaid", "terocin", "lidopro", "menthoderm",
+                           "capsaicin", "lidocaine", "salonpas", "ben-?gay", "icy hot", "biofreeze",
+                           "methyl salicylate", "menthol", "camphor", "ketoprofen cream")
+_TOPICAL_FORM = _words("creams?", "gels?", "ointments?", "lotions?", "topical", "transdermal",
+                       "patch(?:es)?", "compound(?:ed)?", "liniment", "spray", "solution")
+_PERCENT = re.compile(r"\d\s*%")
+# A drug that is systemic even as a patch (the schema lists buprenorphine as an opioid).
+_SYSTEMIC_PATCH = {DrugClass.OPIOID}
+
+_RULES: list[tuple[Category, re.Pattern[str]]] = [
+    (Category.PROGRAM, _words(r"functional\s+restoration", "multidisciplinary", "interdisciplinary",
+                              r"HELP\s+program", r"detox\w*", r"weight\s+loss", r"pain\s+program",
+                              r"chronic\s+pain\s+program")),
+    (Category.BEHAVIORAL_MENTAL_HEALTH, _words(r"psycholog\w*", r"psychiatr\w*", r"psychotherap\w*",
+                                               "CBT", r"cognitive\s+behavio\w*", "biofeedback",
+                                               r"counsel\w*", r"mental\s+health", "hypnotherapy")),
+    (Category.INJECTION, _words(r"inject\w*", "epidural", "ESI", "facet", r"(?:nerve\s+)?blocks?",
+                                "radiofrequency", "ablation", "rhizotomy", "neurotomy", "botox",
+                                "botulinum", "PRP", r"platelet[- ]rich", "synvisc", "hyaluronic",
+                                r"viscosupplement\w*", "orthovisc", "euflexxa", "supartz")),
+    (Category.EVALUATION_MANAGEMENT, _words(r"referral\w*", r"consult\w*", "clearance", r"office\s+visits?",
+                                            r"follow[- ]?ups?", r"second\s+opinion", "TOC",
+                                            r"transfer\s+of\s+care")),
+    (Category.HOME_HEALTH, _words(r"(?:acute\s+|inpatient\s+)rehab\w*", r"rehabilitation\s+(?:unit|facility)",
+                                  r"skilled\s+nursing", "SNF")),
+    (Category.SURGERY, _words(r"(?:pump|stimulator)\s+(?:placement|implant\w*)", r"implant\w*",
+                              r"placement\s+of\s+(?:an?\s+|the\s+)?(?:\w+\s+){0,2}pump",
+                              r"arthroscop\w*", "surgery", r"assistant\s+surgeon", "repair", "fusion", r"arthroplast\w*",
+                              r"(?:joint|knee|hip|shoulder|disc)\s+replacement", "decompression",
+                              r"\w+ectomy", r"\w*otomy", r"\w+plasty", "tenodesis", "reconstruction",
+                              "debridement", r"manipulation\s+under\s+anesthesia",
+                              r"(?:tunnel|finger|trigger\s+thumb)\s+release", "neuroplasty")),
+    (Category.DIAGNOSTIC, _words("MRI", "MRA", r"magnetic\s+resonance", "CT", r"CAT\s+scan", r"x-?rays?",
+                                 r"radiographs?", "EMG", "NCV", "NCS", "SSEP", r"evoked\s+potentials?",
+                                 r"electromyogra\w*",
+                                 r"nerve\s+conduction", "ultrasound", r"sonogra\w*", r"bone\s+scan",
+                                 "labs?", "laboratory", "CBC", r"(?:chem\w*|metabolic|lipid|hepatic)\s+panel",
+                                 "urinalysis", "UA", r"urine\s+(?:drug\s+)?(?:screen|test)\w*", r"toxicology",
+                                 r"drug\s+(?:screen|test)\w*", "EKG", "ECG", r"electrocardiogra\w*",
+                                 r"sleep\s+stud(?:y|ies)", r"polysomnogra\w*", "DEXA", r"arthrogra\w*",
+                                 r"myelogra\w*", r"discogra\w*", "EEG", r"electroencephalogra\w*",
+                                 r"echocardiogra\w*", "doppler", "PT/PTT", "INR", r"blood\s+(?:test|work)",
+                                 r"genetic\s+test\w*", "imaging", "scans?")),
+]
+_LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
+    (Category.DURABLE_MEDICAL_EQUIPMENT, _words("TENS", "EMS", r"(?:IF|heat|cold|therapy|traction|stimulation)\s+units?",
+                                                r"braces?", r"hearing\s+aids?", "commodes?", "gloves",
+                                                "wipes", "workstation", r"shower\s+chair", r"orthos[ie]s",
+                                                r"orthotics?", r"\w*slings?", "wraps?", "pads?", "canes?",
+                                                "walkers?", "wheelchairs?", "bed", "mattress", "pillows?",
+                                                r"cold\s+therapy", "cryotherapy", "vascutherm",
+                                                r"cold\s+compression", r"compression\s+(?:garment|stocking|device)s?",
+                                                "garments?", "supplies", "collar", "splints?", "cushions?",
+                                                "chair", "scooter", "interferential", r"H-wave",
+                                                r"bone\s+growth\s+stimulator", r"home\s+exercise\s+kit",
+                                                "insoles?", "rental")),
+    (Category.REHABILITATION, _words(r"physical\s+therap\w*", "PT", r"physiotherap\w*",
+                                     r"occupational\s+therap\w*", "OT", r"chiro\w*", r"acupunct\w*", r"e-?stim", r"hand\s+therapy",
+                                     r"electro-?acupuncture", "massage", "aquatic", r"aqua\s+therapy",
+                                     r"pool\s+therapy", r"work\s+hardening", r"work\s+conditioning",
+                                     r"manual\s+therapy", r"therapeutic\s+exercises?", "shockwave", "ESWT",
+                                     "infrared", r"electrical\s+stimulation", "traction",
+                                     r"myofascial\s+release", "manipulation")),
+    (Category.HOME_HEALTH, _words(r"home\s+health", r"home\s+care", "nursing", "nurse", "RN", "aides?", "caregiver",
+                                  "SNF", r"inpatient\s+rehab\w*", "transportation", "housekeeping",
+                                  r"assisted\s+living")),
+    (Category.EVALUATION_MANAGEMENT, _words(r"evaluations?", r"re-?evaluations?", "visits?", r"exam(?:ination)?s?",
+                                            r"functional\s+capacity", "FCE", "appointment")),
+]
+# "Associated surgical service:" names the surgery the item goes with, not what it is.
+_LEAD = re.compile(r"^\s*associated\s+surgical\s+services?\s*:\s*", re.I)
+
+
+def _drug(text: str) -> tuple[DrugClass, re.Match[str]] | None:
+    for cls, pattern in _DRUG_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            return cls, m
+    return None
+
+
+def classify(request: str) -> Classification | None:
+    """The category (and drug class) a request's words state, or ``None`` if they do not."""
+    lead = _LEAD.match(request)
+    offset = lead.end() if lead else 0
+    text = request[offset:]
+
+    def hit(category: Category, m: re.Match[str], drug_class: DrugClass | None = None) -> Classification:
+        return Classification(category, drug_class, offset + m.start(), offset + m.end())
+
+    for category, pattern in _RULES:
+        m = pattern.search(text)
+        if m:
+            return hit(category, m)
+    drug = _drug(text)
+    topical = _TOPICAL_PRODUCTS.search(text) or _TOPICAL_FORM.search(text)
+    if drug:
+        cls, m = drug
+        if cls not in _SYSTEMIC_PATCH and (topical or _PERCENT.search(text)):
+            cls = DrugClass.TOPICAL
+        return hit(Category.PHARMACEUTICAL, m, cls)
+    if topical and (_PERCENT.search(text) or doses(text) or _TOPICAL_PRODUCTS.search(text)):
+        return hit(Category.PHARMACEUTICAL, topical, DrugClass.TOPICAL)
+    for category, pattern in _LATE_RULES:
+        m = pattern.search(text)
+        if m:
+            return hit(category, m)
+    found = doses(text)
+    if found:
+        strength = found[0]
+        # A dose in mg, mcg or ml names a medication even when the product is not listed;
+        # its class is left to the model.
+        return hit(Category.PHARMACEUTICAL, strength)
+    return None
