@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from llm_extract.evaluation import evaluate
-from llm_extract.report import write_report
+from llm_extract.evaluation import write_report
 
 
 def main() -> int:

@@ -30,11 +30,11 @@ from typing import Any
 
 from llm_extract import extract, read_letter
 from llm_extract.errors import ExtractionError, InputError, LlmExtractError
-from llm_extract.evaluation import remember_cost
-from llm_extract.fixtures import load_fixtures
-from llm_extract.llm import ModelClient, Usage
-from llm_extract.scoring import score_records
-from llm_extract.settings import Settings
+from llm_extract.evaluation.runner import remember_cost
+from llm_extract.evaluation.fixtures import load_fixtures
+from llm_extract.model.client import ModelClient, Usage
+from llm_extract.evaluation.scoring import score_records
+from llm_extract.model.settings import Settings
 
 _waited = [0.0]
 _real_ask = ModelClient.ask

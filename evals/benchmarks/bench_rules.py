@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from llm_extract.reading import _pdf_text, letter_from_text
+from llm_extract.reading.letter import letter_from_text, pdf_text
 from llm_extract.rules import extract_rules
 
 DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "dwc"
@@ -30,7 +30,7 @@ def main() -> int:
         return 1
 
     t0 = time.perf_counter()
-    raws = [_pdf_text(p, str(p)) if p.suffix.lower() == ".pdf" else p.read_text(encoding="utf-8")
+    raws = [pdf_text(p, str(p)) if p.suffix.lower() == ".pdf" else p.read_text(encoding="utf-8")
             for p in paths]
     read_s = time.perf_counter() - t0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import InputError
 from .normalize import normalize_text
 
-__all__ = ["Letter", "read_letter", "letter_from_text", "MAX_CHARS", "SUFFIXES"]
+__all__ = ["Letter", "read_letter", "letter_from_text", "pdf_text", "MAX_CHARS", "SUFFIXES"]
 
 #: Longest normalised text accepted. Real letters run 2k–40k characters; anything far
 #: beyond that is not one letter and would only waste model time.
@@ -55,7 +55,7 @@ def letter_from_text(text: str, *, source: str = "<text>", max_chars: int = MAX_
     return _check(text, source, kind, max_chars)
 
 
-def _pdf_text(path: Path, source: str) -> str:
+def pdf_text(path: Path, source: str) -> str:
     try:
         from pypdf import PdfReader
         from pypdf.errors import FileNotDecryptedError, PdfReadError
@@ -105,7 +105,7 @@ def read_letter(path: str | os.PathLike[str], *, max_chars: int = MAX_CHARS) -> 
     if size == 0:
         raise InputError("the file is empty", source=source)
     if kind == "pdf":
-        text = _pdf_text(p, source)
+        text = pdf_text(p, source)
     else:
         if size > 4 * max_chars:
             raise InputError(f"the file is {size:,} bytes, too large for one letter", source=source)
