@@ -58,8 +58,12 @@ def fake_extract(letter: Letter) -> IMRRecord:
 class CountingExtract:
     """``fake_extract`` that counts calls and the most calls in flight at once."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, *, gather: int = 0) -> None:
         self.delay = delay
+        # With ``gather=N`` each call waits (at most 10 s) until N calls are in flight at
+        # once, so a test sees the concurrency itself rather than a timing accident.
+        self.gather = gather
+        self._gathered = threading.Event()
         self.calls: list[str] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -70,7 +74,11 @@ class CountingExtract:
             self.calls.append(letter.source)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            if self.gather and self.in_flight >= self.gather:
+                self._gathered.set()
         try:
+            if self.gather:
+                self._gathered.wait(timeout=10)
             if self.delay:
                 time.sleep(self.delay)
             return fake_extract(letter)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from batch_helpers import ROOT, CountingExtract, fake_extract, read_jsonl, write_letters
 
-from llm_extract.batch.runner import extract_batch
+from llm_extract.batch.runner import Backoff, extract_batch
 from llm_extract.batch.outputs import merge_outputs
 from llm_extract.batch.store import OutputStore
 from llm_extract.errors import ModelError
@@ -123,20 +123,47 @@ def test_model_server_killed_mid_batch_then_resume_finishes(tmp_path: Path) -> N
     assert summary["totals"]["failed"] == 0 and summary["totals"]["letters"] == 12
 
 
-def test_overloaded_endpoint_makes_the_batch_back_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+class _FakeClock:
+    """Time that only moves when the batch sleeps; records the sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_overloaded_endpoint_makes_the_batch_back_off(tmp_path: Path) -> None:
     paths = write_letters(tmp_path / "in", 5)
     server = _ModelServer(fail_first_with=429, fail_count=2)
-    sleeps: list[float] = []
-    real_sleep = time.sleep
-    monkeypatch.setattr("llm_extract.batch.runner.time.sleep", lambda s: (sleeps.append(s), real_sleep(s))[1])
+    clock = _FakeClock()
+    backoff = Backoff(0.1, 1.0, clock=clock)
     try:
-        results = list(extract_batch(paths, extract_fn=_client([server.url]), backoff=(0.1, 1.0)))
+        results = list(extract_batch(paths, extract_fn=_client([server.url]), backoff=backoff))
     finally:
         server.kill()
     assert [r.status for r in results] == ["failed", "failed", "done", "done", "done"]
     assert results[0].error_type == "ModelError"
     # One wait after each 429, the second twice the first; none once requests succeed.
-    assert len(sleeps) == 2 and 0 < sleeps[0] <= 0.1 and sleeps[0] < sleeps[1] <= 0.2
+    assert backoff.delays == [0.1, 0.2]
+    assert clock.sleeps == pytest.approx([0.1, 0.2])
+    assert backoff.delay == 0.0
+
+
+def test_backoff_doubles_to_its_ceiling_and_resets_on_success() -> None:
+    backoff = Backoff(1.0, 4.0, clock=_FakeClock())
+    for _ in range(4):
+        backoff.failed()
+    assert backoff.delays == [1.0, 2.0, 4.0, 4.0]
+    assert backoff.remaining() == 4.0
+    backoff.succeeded()
+    backoff.failed()
+    assert backoff.delays[-1] == 1.0
 
 
 _KILLED_RUN = """

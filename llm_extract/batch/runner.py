@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from .outputs import check_formats, pyarrow_modules
 from .inputs import InputLike, Shard, file_sha256, iter_inputs, parse_shard
@@ -173,6 +173,51 @@ def _retryable(out: _Outcome) -> bool:
     return etype == "ModelError" and (status is None or status == 429 or status >= 500)
 
 
+class Clock(Protocol):
+    """What :class:`Backoff` needs of time; tests pass a fake that records instead of sleeping."""
+
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class Backoff:
+    """How long new work waits after the endpoint said it is overloaded or down.
+
+    Each retryable failure waits ``low`` seconds, doubling up to ``high``; a success resets
+    it. ``delays`` records every wait chosen.
+    """
+
+    def __init__(self, low: float = 1.0, high: float = 60.0, *, clock: Clock | None = None) -> None:
+        self.low, self.high = low, high
+        self.clock: Clock = clock or SystemClock()
+        self.delay = 0.0
+        self.not_before = 0.0
+        self.delays: list[float] = []
+
+    def failed(self) -> None:
+        self.delay = min(self.high, max(self.low, self.delay * 2))
+        self.not_before = self.clock.monotonic() + self.delay
+        self.delays.append(self.delay)
+
+    def succeeded(self) -> None:
+        self.delay = 0.0
+
+    def remaining(self) -> float:
+        """Seconds still to wait before new work may start (0 or less: none)."""
+        return self.not_before - self.clock.monotonic()
+
+
 class BatchRun:
     """An iterator of :class:`BatchResult`; after it is exhausted ``summary`` holds the counts.
 
@@ -190,7 +235,7 @@ class BatchRun:
         shard: Shard | None,
         formats: Sequence[str],
         fsync: bool,
-        backoff: tuple[float, float],
+        backoff: Backoff,
         stop_after_failures: int | None,
         progress: bool,
         total: int | None,
@@ -206,7 +251,7 @@ class BatchRun:
         self._shard = shard
         self._formats = tuple(formats)
         self._fsync = fsync
-        self._backoff = backoff
+        self.backoff = backoff
         self._stop_after = stop_after_failures
         self._progress = progress
         self._total = total
@@ -383,22 +428,20 @@ class BatchRun:
         waiting: dict[str, list[_Task]] = defaultdict(list)
         # Keep the queue short: enough to keep workers busy, never the whole corpus.
         max_pending = 2 * self._concurrency
-        not_before = 0.0
-        delay = 0.0
+        backoff = self.backoff
         fails_in_a_row = 0
         completed = False
 
         def settle(outs: Iterable[_Outcome]) -> Iterator[BatchResult]:
-            nonlocal not_before, delay, fails_in_a_row
+            nonlocal fails_in_a_row
             for out in outs:
                 if out.kind == "failed":
                     fails_in_a_row += 1
                     if _retryable(out):
-                        lo, hi = self._backoff
-                        delay = min(hi, max(lo, delay * 2))
-                        not_before = time.monotonic() + delay
+                        backoff.failed()
                 elif out.kind == "done":
-                    fails_in_a_row, delay = 0, 0.0
+                    fails_in_a_row = 0
+                    backoff.succeeded()
                 for res in self._finish(out, waiting):
                     if bar is not None:
                         _tick(bar, self.summary)
@@ -428,11 +471,11 @@ class BatchRun:
                     break
                 # Back off after an overloaded or unreachable endpoint, still collecting
                 # results of the requests already in flight.
-                while (wait_for := not_before - time.monotonic()) > 0:
+                while (wait_for := backoff.remaining()) > 0:
                     if pending:
                         yield from wait_some(timeout=wait_for)
                     else:
-                        time.sleep(wait_for)
+                        backoff.clock.sleep(wait_for)
                 if executor is None:
                     yield from settle([self._work(task)])
                     continue
@@ -527,7 +570,7 @@ def extract_batch(
     formats: Sequence[str] = ("jsonl", "csv"),
     extract_fn: ExtractFn | None = None,
     fsync: bool = True,
-    backoff: tuple[float, float] = (1.0, 60.0),
+    backoff: tuple[float, float] | Backoff = (1.0, 60.0),
     stop_after_failures: int | None = None,
     progress: bool = False,
     **extract_kwargs: Any,
@@ -544,7 +587,7 @@ def extract_batch(
     (one :class:`Letter` in, one record out); other keyword arguments go to
     :func:`llm_extract.extract` (``model=``, ``prompt=``, ...). After a failure that says
     the endpoint is overloaded or down (429, 5xx, unreachable) new work waits ``backoff``
-    seconds, doubling up to its maximum. ``stop_after_failures``: stop after that many
+    seconds, doubling up to its maximum (or a :class:`Backoff`, e.g. with a test clock). ``stop_after_failures``: stop after that many
     failures in a row (the run is resumable).
     """
     formats = check_formats(formats)
@@ -558,6 +601,8 @@ def extract_batch(
     total = None
     if progress and isinstance(inputs, (list, tuple, str, os.PathLike)):
         total = count_inputs(inputs)
+    if not isinstance(backoff, Backoff):
+        backoff = Backoff(*backoff)
     return BatchRun(
         inputs, out_dir=out_dir, extract_fn=extract_fn, concurrency=concurrency, executor=executor,
         shard=parse_shard(shard), formats=formats, fsync=fsync, backoff=backoff,
@@ -576,7 +621,7 @@ async def aextract_batch(
     formats: Sequence[str] = ("jsonl", "csv"),
     extract_fn: ExtractFn | None = None,
     fsync: bool = True,
-    backoff: tuple[float, float] = (1.0, 60.0),
+    backoff: tuple[float, float] | Backoff = (1.0, 60.0),
     stop_after_failures: int | None = None,
     progress: bool = False,
     **extract_kwargs: Any,
