@@ -84,10 +84,15 @@ class _Model(BaseModel):
 
 
 class Span(_Model):
-    """A half-open character range ``[start, end)`` in the normalised letter text."""
+    """A half-open character range ``[start, end)`` in the normalised letter text.
+
+    ``source`` says which pass read the value there: the deterministic ``rules`` or the
+    ``model`` (whose values are located in the text after the answer validates).
+    """
 
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+    source: Literal["rules", "model"] = "rules"
 
     @model_validator(mode="after")
     def _ordered(self) -> Span:

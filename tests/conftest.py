@@ -27,8 +27,8 @@ from llm_extract.record import IMRRecord, Provenance
 #: The repository, and the hand-labelled fixtures every test reads letters from.
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "evals" / "fixtures"
-LETTERS = FIXTURES / "letters"
-LABELS = FIXTURES / "labels"
+LETTERS = FIXTURES / "dev" / "letters"
+LABELS = FIXTURES / "dev" / "labels"
 #: Five fixture letters for the evaluation tests: the seeds in their three layouts.
 FIVE = ["CM16-0213037", "CM16-0230548", "CM16-0232543", "CM16-0233904", "CM16-0234464"]
 
@@ -77,9 +77,9 @@ def copy_fixtures(dest: Path, names: list[str] = FIVE) -> Path:
     (dest / "letters").mkdir(parents=True)
     (dest / "labels").mkdir()
     for name in names:
-        letter = next(p for p in (FIXTURES / "letters").iterdir() if p.stem == name)
+        letter = next(p for p in LETTERS.iterdir() if p.stem == name)
         shutil.copy(letter, dest / "letters" / letter.name)
-        shutil.copy(FIXTURES / "labels" / f"{name}.json", dest / "labels" / f"{name}.json")
+        shutil.copy(LABELS / f"{name}.json", dest / "labels" / f"{name}.json")
     return dest
 
 

@@ -67,7 +67,7 @@ def test_shipped_prompts_load() -> None:
     # The letter comes first in the user message so calls on one letter share a prefix.
     assert msgs[1]["content"].index("LETTER-TEXT") < msgs[1]["content"].index("1. X")
     v2 = load_prompt("imr-hybrid@2")
-    assert load_prompt("imr-hybrid").ref == "imr-hybrid@2"  # a bare name is the latest version
+    assert load_prompt("imr-hybrid").ref == "imr-hybrid@3"  # a bare name is the latest version
     msgs = v2.render(excerpt="SUMMARY-TEXT", items_detail="1. X", ask="")
     # v2 keeps every instruction in the system message, shared by all calls; the letter's
     # excerpt opens the user message and the items follow it.
@@ -301,6 +301,9 @@ def test_full_answer_rejects_values_not_in_the_letter() -> None:
 def test_merge_keeps_rules_values_and_warns_on_disagreement() -> None:
     letter = read_letter(LETTERS / "CM16-0233904.pdf")
     rules = extract_rules(letter)
+    # As for a letter whose summary states no diagnosis list: the model's diagnoses are used.
+    rules = rules.model_copy(update={"diagnoses": [], "evidence": {
+        k: v for k, v in rules.evidence.items() if not k.startswith("diagnoses.")}})
     answer = FullAnswer.model_validate({
         "case_number": "CM16-0233904", "date_assigned": "2016-12-05",  # the letter's other date
         "diagnoses": ["cervical strain", "a diagnosis the letter never mentions at all"],
@@ -378,11 +381,11 @@ def test_cache_and_no_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
                          "diagnoses": ["cervical strain"]})
     sent = _mock_pipeline(monkeypatch, tmp_path, answer)
     path = LETTERS / "CM16-0233904.pdf"
-    first = extract(path)
+    first = extract(path, prompt="imr-hybrid@2")
     assert len(sent) == 1 and not first.provenance.cache_hit and first.provenance.model_calls == 1
-    again = extract(path)
+    again = extract(path, prompt="imr-hybrid@2")
     assert len(sent) == 1 and again.provenance.cache_hit
-    fresh = extract(path, no_cache=True)
+    fresh = extract(path, no_cache=True, prompt="imr-hybrid@2")
     assert len(sent) == 2 and not fresh.provenance.cache_hit
 
 
@@ -396,12 +399,12 @@ def test_a_cached_answer_that_fails_a_newer_check_is_asked_again(monkeypatch: py
     answer = json.dumps({"items": [{"index": 1, "treatment": "Physical therapy", "category": "rehabilitation"}]})
     sent = _mock_pipeline(monkeypatch, tmp_path, answer)
     path = LETTERS / "CM16-0233904.pdf"
-    extract(path)
+    extract(path, prompt="imr-hybrid@2")
     answer_cache(tmp_path / "c").close()
     with diskcache.Cache(str(tmp_path / "c")) as raw:  # as if stored by an older, laxer version
         for key in list(raw):
             raw[key] = {**raw[key], "answer": {**raw[key]["answer"], "items": []}}
-    again = extract(path)
+    again = extract(path, prompt="imr-hybrid@2")
     assert len(sent) == 2 and not again.provenance.cache_hit and again.items[0].treatment == "Physical therapy"
 
 
@@ -411,7 +414,7 @@ def test_extraction_error_carries_the_rules_record(monkeypatch: pytest.MonkeyPat
     sent = _mock_pipeline(monkeypatch, tmp_path, '{"items": "not a list"}')
     path = LETTERS / "CM16-0233904.pdf"
     with pytest.raises(ExtractionError) as info:
-        extract(path)
+        extract(path, prompt="imr-hybrid@2")
     err = info.value
     assert len(sent) == 2  # the first answer and one re-ask (max_reasks=1)
     assert err.last_answer == '{"items": "not a list"}'

@@ -119,7 +119,7 @@ def test_html_is_self_contained_and_has_both_charts(written) -> None:
     assert parser.scripts == 0 and parser.fetches == []
     # One bar per (field, run) given: the model run has all 24 fields + 5 figures.
     acc = page.split('id="accuracy-chart"', 1)[1].split("</svg>", 1)[0]
-    assert acc.count(f"<title>{RUN}: ") == 24 + 5
+    assert acc.count(f"<title>{RUN}: ") == 25 + 7  # every field (12 letter, 13 item) and the 7 summary figures
     cost = page.split('id="cost-chart"', 1)[1].split("</svg>", 1)[0]
     assert cost.count("<circle") == 2 * 2  # a point and a legend dot per run
 

@@ -146,7 +146,7 @@ def test_text_letters_carry_evidence_for_every_value() -> None:
 
 
 def test_source_of_text_input() -> None:
-    record = extract(letter_from_text((Path(__file__).parent.parent / "evals/fixtures/letters/"
+    record = extract(letter_from_text((Path(__file__).parent.parent / "evals/fixtures/dev/letters/"
                                        "004_5b182d2c9df6dc4d.md").read_text(), source="x"), rules_only=True)
     assert record.provenance.source == "x"
     assert record.case_number == "CM17-0015790"

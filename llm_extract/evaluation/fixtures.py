@@ -32,11 +32,37 @@ class Fixture:
     name: str
     letter: Path
     label: IMRRecord
+    #: The split the letter belongs to (``dev``, ``test``...): the folder it was loaded from.
+    split: str = ""
 
 
 def load_fixtures(directory: str | os.PathLike[str] = DEFAULT_FIXTURES) -> list[Fixture]:
-    """Load and validate every fixture in ``directory``, sorted by name."""
+    """Load and validate every fixture in ``directory``, sorted by split, then name.
+
+    ``directory`` is one split (it holds ``letters/`` and ``labels/``) or a folder of splits
+    (``dev/``, ``test/``, each holding both). A letter labelled in two splits is an error:
+    a test letter that is also a dev letter is no longer held out.
+    """
     root = Path(directory)
+    if (root / "letters").is_dir() or (root / "labels").is_dir():
+        return _load_split(root, root.name)
+    splits = sorted(p for p in root.iterdir() if (p / "letters").is_dir()) if root.is_dir() else []
+    if not splits:
+        raise ConfigError("a fixture directory needs letters/ and labels/ folders, or split folders holding them",
+                          source=str(root))
+    fixtures: list[Fixture] = []
+    seen: dict[str, str] = {}
+    for split in splits:
+        for fx in _load_split(split, split.name):
+            key = fx.label.case_number or fx.name
+            if key in seen:
+                raise ConfigError(f"letter {key} is in two splits ({seen[key]}, {split.name})", source=str(split))
+            seen[key] = split.name
+            fixtures.append(fx)
+    return fixtures
+
+
+def _load_split(root: Path, split: str) -> list[Fixture]:
     letters_dir, labels_dir = root / "letters", root / "labels"
     if not letters_dir.is_dir() or not labels_dir.is_dir():
         raise ConfigError("a fixture directory needs letters/ and labels/ folders", source=str(root))
@@ -78,7 +104,7 @@ def load_fixtures(directory: str | os.PathLike[str] = DEFAULT_FIXTURES) -> list[
             if other != path.stem:
                 raise ConfigError(f"letter {label.case_number} is labelled twice ({other}, {path.stem})",
                                   source=str(path))
-        fixtures.append(Fixture(name=path.stem, letter=letters[path.stem], label=label))
+        fixtures.append(Fixture(name=path.stem, letter=letters[path.stem], label=label, split=split))
     unlabelled = sorted(set(letters) - {f.name for f in fixtures})
     if unlabelled:
         raise ConfigError(f"letters without a label: {', '.join(unlabelled)}", source=str(root))

@@ -146,6 +146,33 @@ def _confusion(run: RunResult) -> tuple[list[str], list[list[str]]] | None:
     return ["label \\ predicted", *cols], rows
 
 
+#: The figures shown per split, in the side-by-side table.
+_SPLIT_ROWS = ("item.category", "item.drug_class", "item.treatment", "item.treatment_lenient",
+               "diagnoses precision", "diagnoses recall", "item.decision", "item recall",
+               "letters with every field right")
+
+
+def _split_section(ev: Evaluation) -> list[str]:
+    """Dev and test side by side: the held-out split is where a change is judged."""
+    names = list(ev.runs[0].splits) if ev.runs else []
+    if len(names) < 2:
+        return []
+    heads = ["figure", *[f"{r.name} · {n}" for r in ev.runs for n in names]]
+    subs = [r.split(n) for r in ev.runs for n in names]
+    rows = [[row, *[_cell(sub.metric(row)) for sub in subs]] for row in _SPLIT_ROWS]
+    rows.append(["diagnoses F1", *[_f(sub.score.diagnoses_f1) for sub in subs]])
+    rows.append(["s / letter", *[_f(sub.per_letter("seconds"), 2) for sub in subs]])
+    rows.append(["letters with no model call", *[_f(sub.no_call_share()) for sub in subs]])
+    rows.append(["failed letters", *[str(len(sub.failed)) for sub in subs]])
+    return ["## Dev and test side by side", "",
+            "Rules and prompts are written from *dev* letters only; *test* letters are held out.", "",
+            *_md_table(heads, rows), ""]
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 def render_markdown(ev: Evaluation) -> str:
     """The whole report as Markdown."""
     out = [
@@ -175,6 +202,7 @@ def render_markdown(ev: Evaluation) -> str:
         "answered from a cache filled outside an evaluation, left out of the cost means. "
         "Mean field accuracy: the mean over all schema fields, a field the run does not give counting 0.",
         "",
+        *_split_section(ev),
         "## Accuracy by field",
         "",
     ]

@@ -57,10 +57,10 @@ __all__ = [
 
 #: The name of the deterministic-pass run.
 RULES_ONLY = "rules-only"
-ALL_FIELDS = tuple(LETTER_FIELDS) + tuple(f"item.{f}" for f in ITEM_FIELDS)
+ALL_FIELDS = tuple(LETTER_FIELDS) + ("diagnoses",) + tuple(f"item.{f}" for f in ITEM_FIELDS)
 #: Figures beside the per-field ones, compared against a baseline like fields are.
 SUMMARY_METRICS = ("item precision", "item recall", "Upheld recall", "Overturned recall",
-                   "letters with every field right")
+                   "letters with every field right", "diagnoses precision", "diagnoses recall")
 
 Progress = Callable[[str], None]
 
@@ -109,6 +109,8 @@ class RunResult:
     costs: list[LetterCost]
     settings: dict[str, Any] = field(default_factory=dict)
     fields: tuple[str, ...] = ALL_FIELDS
+    #: Letter names by fixture split, so every figure can be shown per split.
+    splits: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -122,6 +124,8 @@ class RunResult:
             "Upheld recall": lambda: self.score.upheld_recall,
             "Overturned recall": lambda: self.score.overturned_recall,
             "letters with every field right": lambda: self.score.letters_all_right,
+            "diagnoses precision": lambda: self.score.diagnoses_precision,
+            "diagnoses recall": lambda: self.score.diagnoses_recall,
         }
         if name in summary:
             return summary[name]()
@@ -171,7 +175,21 @@ class RunResult:
             "model_calls_per_letter": self.per_letter("model_calls"),
             "reasks_per_letter": self.per_letter("reasks"),
             "mean_field_accuracy": self.mean_field_accuracy(),
+            "diagnoses_f1": self.score.diagnoses_f1,
+            # Letters the rules answered fully: no model call was needed (cost known only).
+            "no_call_share": self.no_call_share(),
         }
+
+    def no_call_share(self) -> float | None:
+        """Share of letters (cost known) that needed no model call."""
+        known = [c for c in self.costs if c.cost_known and c.failed is None]
+        return sum(c.model_calls == 0 for c in known) / len(known) if known else None
+
+    def split(self, name: str) -> RunResult:
+        """This run restricted to the letters of one fixture split (``dev``, ``test``)."""
+        names = set(self.splits.get(name, ()))
+        return RunResult(self.spec, Score([s for s in self.score.letters if s.name in names]),
+                         [c for c in self.costs if c.name in names], self.settings, self.fields)
 
 
 @dataclass(frozen=True)
@@ -264,6 +282,11 @@ def _run_dict(run: RunResult) -> dict[str, Any]:
         "summary": run.summary(),
         "metrics": {k: v.as_dict() for k, v in run.metrics().items()},
         "category_confusion": run.score.category_confusion(),
+        "splits": {
+            name: {"summary": sub.summary(), "metrics": {k: v.as_dict() for k, v in sub.metrics().items()}}
+            for name in run.splits
+            for sub in [run.split(name)]
+        },
         "letters": [
             {
                 "name": ls.name,
@@ -446,7 +469,11 @@ def evaluate(
     if limit is not None:
         if limit < 1:
             raise ConfigError(f"limit must be at least 1, not {limit}")
-        fxs = fxs[:limit]
+        # The first ``limit`` of each split, so a quick run still shows dev beside test.
+        fxs = [fx for fx in fxs if [f.name for f in fxs if f.split == fx.split].index(fx.name) < limit]
+    splits: dict[str, list[str]] = {}
+    for fx in fxs:
+        splits.setdefault(fx.split, []).append(fx.name)
 
     specs: list[RunSpec] = []
     base_settings = None
@@ -478,6 +505,8 @@ def evaluate(
         run_settings = base_settings.replace(model=spec.model)
         runs.append(_model_run(spec, run_settings, fxs, letters, retry_failed, progress))
 
+    for run in runs:
+        run.splits = splits
     ev = Evaluation(
         runs=runs,
         majority=majority_baseline([fx.label for fx in fxs]),

@@ -1,7 +1,12 @@
 """Score extracted records against labelled ones, field by field.
 
 * letter-level scalars (case number, dates, priority, age, sex): exact match;
-* lists (licensure states, specialties, diagnoses): the whole list must match, in order;
+* lists (licensure states, specialties): the whole list must match, in order;
+* diagnoses: precision and recall over one-to-one fuzzy matches (order does not count), and
+  their F1; a diagnosis matches a labelled one when their plain forms are at least
+  ``DIAGNOSIS_MATCH`` similar (rapidfuzz ratio, case and punctuation ignored);
+* item ``treatment`` twice: strict (case and whitespace ignored, as every string) and
+  ``treatment_lenient`` (punctuation ignored too: "Post-op" = "Post op");
 * items are aligned to the label's items by request similarity, which gives item
   precision and recall; each aligned pair is then scored field by field;
 * Upheld and Overturned recall separately, because a pass that always says "Upheld"
@@ -22,11 +27,14 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from rapidfuzz import fuzz
 
 from ..reading.normalize import GLYPHS
 from ..record import IMRRecord, Item
@@ -40,18 +48,18 @@ __all__ = [
 LETTER_FIELDS = (
     "case_number", "date_assigned", "date_of_injury", "decision_date", "ur_denial_date",
     "application_received", "priority", "reviewer.licensure_states", "reviewer.specialties",
-    "patient.age", "patient.sex", "diagnoses",
+    "patient.age", "patient.sex",
 )
 ITEM_FIELDS = (
     "request", "decision", "medically_necessary", "treatment", "strength", "quantity", "category",
     "drug_class", "claims_administrator_guideline", "maximus_guideline", "guideline_sources",
-    "rationale",
+    "rationale", "treatment_lenient",
 )
-#: The fields the deterministic pass reads; the rest need the model.
-RULES_FIELDS = frozenset(
-    [f for f in LETTER_FIELDS if f != "diagnoses"]
-    + [f"item.{f}" for f in ITEM_FIELDS if f != "treatment"]
-)
+#: The fields the deterministic pass reads (all of them, since it names treatments and
+#: reads the summary's diagnosis statements; the model fills only what it left open).
+RULES_FIELDS = frozenset(list(LETTER_FIELDS) + [f"item.{f}" for f in ITEM_FIELDS] + ["diagnoses"])
+#: Similarity (0-100) at which an extracted diagnosis matches a labelled one.
+DIAGNOSIS_MATCH = 85
 
 #: Fields with a closed set of answers: the ones a majority-answer baseline is given for.
 ENUM_FIELDS = ("item.decision", "item.category", "item.drug_class", "priority", "patient.sex",
@@ -145,10 +153,13 @@ class LetterScore:
     category_pairs: list[tuple[str | None, str | None]] = field(default_factory=list)
     #: Why the extraction failed; None when it produced a record.
     failed: str | None = None
+    #: Diagnoses matched one to one, given, and labelled (None when not scored).
+    diagnoses: tuple[int, int, int] | None = None
 
     @property
     def all_right(self) -> bool:
-        return (self.failed is None and all(self.fields.values())
+        dx_right = self.diagnoses is None or self.diagnoses[0] == self.diagnoses[1] == self.diagnoses[2]
+        return (self.failed is None and all(self.fields.values()) and dx_right
                 and self.matched_items == self.labelled_items == self.predicted_items)
 
 
@@ -179,7 +190,7 @@ def align_items(predicted: Sequence[Item], labelled: Sequence[Item]) -> list[tup
 def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
                  fields: Iterable[str] | None = None) -> LetterScore:
     """Score one record against its label on ``fields`` (letter fields and ``item.X``)."""
-    wanted = set(fields) if fields is not None else set(LETTER_FIELDS) | {f"item.{f}" for f in ITEM_FIELDS}
+    wanted = set(fields) if fields is not None else set(LETTER_FIELDS) | {"diagnoses"} | {f"item.{f}" for f in ITEM_FIELDS}
     out = LetterScore(name=name, predicted_items=len(predicted.items), labelled_items=len(label.items))
     for f in LETTER_FIELDS:
         if f not in wanted:
@@ -189,6 +200,13 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
         out.fields[f] = ok
         if not ok:
             out.errors.append({"field": f, "got": _plain(got), "want": _plain(want)})
+    if "diagnoses" in wanted:
+        matched = match_diagnoses(predicted.diagnoses, label.diagnoses)
+        out.diagnoses = (matched, len(predicted.diagnoses), len(label.diagnoses))
+        # Every diagnosis matched one to one, none extra: the letter's list is right.
+        out.fields["diagnoses"] = matched == len(predicted.diagnoses) == len(label.diagnoses)
+        if matched < max(len(predicted.diagnoses), len(label.diagnoses)):
+            out.errors.append({"field": "diagnoses", "got": predicted.diagnoses, "want": label.diagnoses})
     pairs = align_items(predicted.items, label.items)
     out.matched_items = len(pairs)
     matched_labels = {j for _, j in pairs}
@@ -214,12 +232,40 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
             key = f"item.{f}"
             if key not in wanted:
                 continue
-            got, want = getattr(p, f), getattr(lab, f)
-            ok = canonical(got) == canonical(want)
+            if f == "treatment_lenient":
+                got, want = p.treatment, lab.treatment
+                ok = _lenient(got) == _lenient(want)
+            else:
+                got, want = getattr(p, f), getattr(lab, f)
+                ok = canonical(got) == canonical(want)
             out.fields[f"{key}[{j}]"] = ok
             if not ok:
                 out.errors.append({"field": key, "item": j, "got": _plain(got), "want": _plain(want)})
     return out
+
+
+def _lenient(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return " ".join(re.sub(r"[^\w]+", " ", canonical(value)).split())
+
+
+def match_diagnoses(predicted: Sequence[str], labelled: Sequence[str]) -> int:
+    """How many of ``predicted`` match a distinct labelled diagnosis (greedy on similarity)."""
+    pairs = sorted(
+        ((fuzz.ratio(_lenient(p) or "", _lenient(w) or ""), i, j)
+         for i, p in enumerate(predicted) for j, w in enumerate(labelled)),
+        reverse=True,
+    )
+    used_p: set[int] = set()
+    used_l: set[int] = set()
+    for score, i, j in pairs:
+        if score < DIAGNOSIS_MATCH:
+            break
+        if i not in used_p and j not in used_l:
+            used_p.add(i)
+            used_l.add(j)
+    return len(used_p)
 
 
 def failed_letter(name: str, label: IMRRecord, reason: str,
@@ -229,9 +275,11 @@ def failed_letter(name: str, label: IMRRecord, reason: str,
     Item fields are scored per matched item, so a failed letter adds no item-field counts;
     it shows in item recall, decision recall and letters-all-right instead.
     """
-    wanted = set(fields) if fields is not None else set(LETTER_FIELDS) | {f"item.{f}" for f in ITEM_FIELDS}
+    wanted = set(fields) if fields is not None else set(LETTER_FIELDS) | {"diagnoses"} | {f"item.{f}" for f in ITEM_FIELDS}
     out = LetterScore(name=name, labelled_items=len(label.items), failed=reason)
     out.fields = {f: False for f in LETTER_FIELDS if f in wanted}
+    if "diagnoses" in wanted:
+        out.diagnoses = (0, 0, len(label.diagnoses))
     out.overturned_labelled = sum(it.decision.value == "Overturned" for it in label.items)
     out.upheld_labelled = len(label.items) - out.overturned_labelled
     out.errors.append({"field": "letter", "got": f"failed: {reason}", "want": None})
@@ -341,6 +389,25 @@ class Score:
         return FieldScore(sum(s.upheld_found for s in self.letters), sum(s.upheld_labelled for s in self.letters))
 
     @property
+    def diagnoses_precision(self) -> FieldScore:
+        """Extracted diagnoses that match a labelled one, of all extracted."""
+        scored = [s.diagnoses for s in self.letters if s.diagnoses is not None]
+        return FieldScore(sum(d[0] for d in scored), sum(d[1] for d in scored))
+
+    @property
+    def diagnoses_recall(self) -> FieldScore:
+        """Labelled diagnoses found, of all labelled."""
+        scored = [s.diagnoses for s in self.letters if s.diagnoses is not None]
+        return FieldScore(sum(d[0] for d in scored), sum(d[2] for d in scored))
+
+    @property
+    def diagnoses_f1(self) -> float | None:
+        p, r = self.diagnoses_precision.accuracy, self.diagnoses_recall.accuracy
+        if p is None or r is None or p + r == 0:
+            return None if p is None or r is None else 0.0
+        return 2 * p * r / (p + r)
+
+    @property
     def letters_all_right(self) -> FieldScore:
         return FieldScore(sum(s.all_right for s in self.letters), len(self.letters))
 
@@ -362,6 +429,8 @@ class Score:
             ("Upheld recall", self.upheld_recall),
             ("Overturned recall", self.overturned_recall),
             ("letters with every field right", self.letters_all_right),
+            ("diagnoses precision", self.diagnoses_precision),
+            ("diagnoses recall", self.diagnoses_recall),
         ]
         width = max(len(r[0]) for r in rows)
         lines = [f"{'field':<{width}}  {'accuracy':>8}  {'right':>5} / {'of':<5}"]

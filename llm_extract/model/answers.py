@@ -23,6 +23,7 @@ from ..rules.vocab import DECISION_WORD, SEX_WORD_RE
 from ..record import Category, Decision, DrugClass, IMRRecord, Item, Patient, Reviewer
 
 __all__ = [
+    "AnswerBase", "ItemWords",
     "ItemLabel",
     "HybridAnswer",
     "hybrid_answer_model",
@@ -136,12 +137,12 @@ def _check_sex_in_text(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
-class _Answer(BaseModel):
+class AnswerBase(BaseModel):
     # Extra keys from a chatty model are ignored rather than re-asked: they carry no value.
     model_config = ConfigDict(extra="ignore")
 
 
-class _PatientChecks(_Answer):
+class _PatientChecks(AnswerBase):
     """The patient's age and sex must be ones the letter states (both answer shapes)."""
 
     @field_validator("age", check_fields=False)
@@ -158,7 +159,7 @@ class _PatientChecks(_Answer):
 # --- imr-hybrid ---------------------------------------------------------------------------
 
 
-class _ItemWords(_Answer):
+class ItemWords(AnswerBase):
     """Maps loose category and drug-class words onto the enumerations (see coerce_choice)."""
 
     @model_validator(mode="before")
@@ -193,7 +194,7 @@ class _ItemWords(_Answer):
         return coerce_choice(v, DrugClass, _DRUG_WORDS)
 
 
-class ItemLabel(_ItemWords):
+class ItemLabel(ItemWords):
     """What the model adds to one item found by the rules."""
 
     index: int = Field(description="the item's number in the list")
@@ -303,7 +304,7 @@ def _fields_of(model: type[BaseModel], *, exclude: tuple[str, ...] = ()) -> dict
     }
 
 
-class _FullItemChecks(_ItemWords):
+class _FullItemChecks(ItemWords):
     @model_validator(mode="after")
     def _drug_class_fits(self) -> Any:
         if getattr(self, "category", None) not in (None, Category.PHARMACEUTICAL):
@@ -311,7 +312,7 @@ class _FullItemChecks(_ItemWords):
         return self
 
 
-class _FullAnswerChecks(_Answer):
+class _FullAnswerChecks(AnswerBase):
     @field_validator("case_number", check_fields=False)
     @classmethod
     def _case_in_text(cls, v: str | None, info: ValidationInfo) -> str | None:
@@ -349,7 +350,7 @@ FullItem: type[BaseModel] = create_model(
     "FullItem", __base__=_FullItemChecks, __module__=__name__,
     **_fields_of(Item, exclude=("medically_necessary", "evidence")),
 )
-FullReviewer: type[BaseModel] = create_model("FullReviewer", __base__=_Answer, __module__=__name__,
+FullReviewer: type[BaseModel] = create_model("FullReviewer", __base__=AnswerBase, __module__=__name__,
                                              **_fields_of(Reviewer))
 FullPatient: type[BaseModel] = create_model("FullPatient", __base__=_PatientChecks, __module__=__name__,
                                             **_fields_of(Patient))

@@ -49,6 +49,11 @@ class _NoAnswerText(logging.Filter):
 for _name in ("instructor.v2.retry", "instructor.core.retry", "instructor.retry"):
     logging.getLogger(_name).addFilter(_NoAnswerText())
 T = TypeVar("T", bound=BaseModel)
+#: The JSON schema to send as a decoding constraint with the current request, if any.
+_schema: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("schema", default=None)
+#: The self-test: a schema whose only valid answer differs from what the prompt asks for.
+_PROBE_SCHEMA = {"type": "object", "properties": {"answer": {"type": "string", "enum": ["constrained-ok"]}},
+                 "required": ["answer"]}
 
 
 
@@ -158,6 +163,9 @@ class ModelClient:
         self._http_client = http_client
         self._client: instructor.Instructor | None = None
         self._base_url: str | None = settings.base_url
+        self._raw: Any = None
+        #: Whether the endpoint applies a JSON schema sent in ``response_format`` (None: untested).
+        self.constraint_applied: bool | None = None
 
     @property
     def endpoint(self) -> str:
@@ -189,6 +197,7 @@ class ModelClient:
         )
         completions = raw.chat.completions
         completions.create = self._retrying(completions.create)  # type: ignore[method-assign]
+        self._raw = raw
         self._client = instructor.from_openai(raw, mode=instructor_mode(s.mode))
         return self._client
 
@@ -208,6 +217,11 @@ class ModelClient:
                 ),
             )
             meter = _meter.get()
+            schema = _schema.get()
+            format_ = kwargs.get("response_format")
+            if schema is not None and isinstance(format_, dict) and format_.get("type") == "json_object":
+                # llama.cpp turns this schema into a grammar; the self-test proved it is applied.
+                kwargs["response_format"] = {**format_, "schema": schema}
             try:
                 for attempt in retrying:
                     with attempt:
@@ -262,6 +276,9 @@ class ModelClient:
         client = self._instructor()
         meter = Usage()
         token = _meter.set(meter)
+        want = self.settings.constrain if self.settings.constrain is not None else self.settings.base_url is None
+        constrained = want and self.settings.mode == "json" and self.check_constraint(usage)
+        schema_token = _schema.set(answer_model.model_json_schema() if constrained else None)
         try:
             answer = client.chat.completions.create(
                 model=self.settings.model,
@@ -280,9 +297,40 @@ class ModelClient:
             raise self._extraction_error(exc, meter, source) from exc
         finally:
             _meter.reset(token)
+            _schema.reset(schema_token)
             meter.reasks = max(0, meter.answers - 1)
             usage.add(meter)
         return answer
+
+    def check_constraint(self, usage: Usage | None = None) -> bool:
+        """Whether the endpoint applies a JSON-schema constraint, tested once per client.
+
+        Some servers accept ``response_format={"type": "json_object", "schema": ...}`` and
+        silently ignore the schema. The probe asks for one answer while the schema allows only
+        another: a server that returns the schema's value applies it.
+        """
+        if self.constraint_applied is None:
+            self._instructor()
+            meter = Usage()
+            token = _meter.set(meter)
+            try:
+                response = self._raw.chat.completions.create(
+                    model=self.settings.model,
+                    messages=[{"role": "user", "content": 'Reply with the JSON object {"answer": "hello"}.'}],
+                    response_format={"type": "json_object", "schema": _PROBE_SCHEMA},
+                    temperature=0, seed=0, max_tokens=16,
+                )
+                content = response.choices[0].message.content or ""
+                self.constraint_applied = "constrained-ok" in content
+            except ModelError:
+                self.constraint_applied = False  # a server that refuses the form: plain JSON mode
+            finally:
+                _meter.reset(token)
+            if usage is not None:
+                usage.add(meter)
+            log.info("endpoint %s %s JSON-schema constraints", self.endpoint,
+                     "applies" if self.constraint_applied else "does not apply")
+        return bool(self.constraint_applied)
 
     def _extraction_error(self, exc: Exception, meter: Usage, source: str) -> ExtractionError:
         meter.reasks = max(0, meter.answers - 1)

@@ -29,21 +29,23 @@ __all__ = ["locate", "merge_hybrid", "merge_full"]
 _FUZZY_CUTOFF = 85.0
 
 
-def locate(text: str, value: str, *, within: Span | None = None) -> Span | None:
+def locate(text: str, value: str, *, within: Span | None = None, whole: bool = True) -> Span | None:
     """Where ``value`` is written in ``text``: exactly (case and line breaks ignored), else fuzzily.
 
-    ``within`` is searched first (e.g. the item's request line), then the whole text.
+    ``within`` is searched first (e.g. the item's request line), then the whole text unless
+    ``whole=False`` (a diagnosis must be in the case summary, not in the rationale).
     """
     words = value.split()
     if not words:
         return None
     pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.I)
     windows = [(within.start, within.end)] if within else []
-    windows.append((0, len(text)))
+    if whole or not windows:
+        windows.append((0, len(text)))
     for start, end in windows:
         m = pattern.search(text, start, end)
         if m:
-            return Span(start=m.start(), end=m.end())
+            return Span(start=m.start(), end=m.end(), source="model")
     needle = " ".join(words).lower()
     for start, end in windows:
         hay = text[start:end].lower()
@@ -51,24 +53,24 @@ def locate(text: str, value: str, *, within: Span | None = None) -> Span | None:
             continue
         found = fuzz.partial_ratio_alignment(needle, hay, score_cutoff=_FUZZY_CUTOFF)
         if found is not None:
-            return Span(start=start + found.dest_start, end=start + found.dest_end)
+            return Span(start=start + found.dest_start, end=start + found.dest_end, source="model")
     return None
 
 
 def _locate_date(text: str, value: dt.date, pivot_year: int | None = None) -> Span | None:
     at = dates_in_text(text, pivot_year).get(value)
-    return Span(start=at[0], end=at[1]) if at else None
+    return Span(start=at[0], end=at[1], source="model") if at else None
 
 
 def _locate_age(text: str, age: int) -> Span | None:
     m = re.search(rf"\b{age}(?=[- ]?(?:year|yo\b|y/o))", text) or re.search(rf"\b{age}\b", text)
-    return Span(start=m.start(), end=m.end()) if m else None
+    return Span(start=m.start(), end=m.end(), source="model") if m else None
 
 
 def _locate_sex(text: str, sex: str) -> Span | None:
     # A sex word, never a he/she/his/her: those stand in every letter's boilerplate.
     m = SEX_WORD_RE[sex].search(text)
-    return Span(start=m.start(), end=m.end()) if m else None
+    return Span(start=m.start(), end=m.end(), source="model") if m else None
 
 
 def _warn(record: IMRRecord, code: str, field: str, message: str) -> None:
@@ -88,6 +90,8 @@ def _relabel(item: Item, **changes: Any) -> Item:
 
 
 def _set_diagnoses(record: IMRRecord, text: str, diagnoses: Iterable[str]) -> None:
+    if record.diagnoses:
+        return  # the rules read the summary's diagnosis statements; their list stands
     seen: set[str] = set()
     for dx in diagnoses:
         if dx.lower() in seen:

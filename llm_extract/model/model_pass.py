@@ -27,6 +27,7 @@ from ..errors import ExtractionError, InputError, ModelError
 from .client import ModelClient, Usage
 from ..rules.layout import find_sections
 from .merge import merge_full, merge_hybrid
+from .open_pass import merge_open, open_answer_model, open_questions, render_questions
 from .prompts import Prompt, load_prompt
 from ..reading.letter import Letter
 from ..record import ExtractionWarning, IMRRecord
@@ -210,6 +211,10 @@ def run_model_pass(
     :class:`InputError`, or :class:`ExtractionError` carrying the rules-only record.
     """
     settings = client.settings
+    if prompt.answer == "open":
+        if record.items:
+            return _run_open(letter, record, prompt=prompt, client=client, cache=cache)
+        prompt = load_prompt("imr-full")  # nothing numbered to ask about: the full fallback below
     warnings: list[ExtractionWarning] = []
     if prompt.answer == "hybrid" and not record.items:
         # No decision line found: the rules cannot number the items, so the whole record
@@ -267,4 +272,47 @@ def run_model_pass(
     prov.model_calls = usage.calls
     prov.reasks = usage.reasks
     prov.cache_hit = hits == len(questions)
+    return merged
+
+
+def _run_open(letter: Letter, record: IMRRecord, *, prompt: Prompt, client: ModelClient,
+              cache: AnswerCache | None) -> IMRRecord:
+    """``imr-hybrid@3``: one short call for what the rules left open, or none at all."""
+    settings = client.settings
+    text = letter.text
+    q = open_questions(text, record)
+    usage = Usage()
+    hit = False
+    answer: BaseModel | None = None
+    context: dict[str, Any] = {"text": text, "summary": q.summary, "indices": list(q.items)}
+    if not q.empty:
+        model = open_answer_model(bool(q.items), q.diagnoses)
+        messages = prompt.render(questions=render_questions(text, record, q))
+        key = question_key(settings, endpoint=client.endpoint, prompt=prompt.ref,
+                           text_sha256=letter.sha256, part="open")
+        entry = cache.get(key) if cache is not None else None
+        if entry is not None:
+            try:
+                answer = model.model_validate(entry["answer"], context=context)
+                hit = True
+            except ValidationError:
+                answer = None  # stored before a newer check: ask again
+        if answer is None:
+            try:
+                answer = client.ask(messages, model, context=context, source=letter.source, usage=usage)
+            except ExtractionError as exc:
+                raise ExtractionError(exc.message, source=letter.source, last_answer=exc.last_answer,
+                                      usage=usage.as_dict(), rules_record=record) from exc
+            if cache is not None:
+                cache.put(key, answer.model_dump(mode="json"), usage.as_dict())
+    merged = merge_open(record, answer, text, q, context.get("dropped", []))
+    prov = merged.provenance
+    prov.model = settings.model
+    prov.base_url = client.endpoint
+    prov.prompt = prompt.ref
+    prov.prompt_tokens = usage.prompt_tokens
+    prov.completion_tokens = usage.completion_tokens
+    prov.model_calls = usage.calls
+    prov.reasks = usage.reasks
+    prov.cache_hit = hit
     return merged

@@ -31,12 +31,14 @@ from ..errors import ConfigError
 
 __all__ = ["Prompt", "load_prompt", "load_prompt_file", "available_prompts", "prompt_dirs", "ANSWER_KINDS"]
 
-ANSWER_KINDS = ("full", "hybrid")
+ANSWER_KINDS = ("full", "hybrid", "open")
 # What the model pass can fill in, by answer kind: the whole letter, or an excerpt (the
 # case summary) with the items listed alone or with their MAXIMUS guideline lines.
 _VARIABLES = {
     "full": {"letter"},
     "hybrid": {"letter", "excerpt", "items", "items_detail", "ask"},
+    # Only what the rules left open: the summary (when diagnoses are asked) and open items.
+    "open": {"questions"},
 }
 _KEYS = {"name", "version", "description", "answer", "variables", "system", "user"}
 _FILE = re.compile(r"^(?P<kind>[a-z][a-z0-9_-]*)\.v(?P<version>\d+)\.toml$")
@@ -118,7 +120,8 @@ def load_prompt_file(path: str | Path) -> Prompt:
         raise ConfigError(
             f"unknown variables {sorted(unknown_vars)} for a {data['answer']!r} prompt; "
             f"it can use {sorted(known)}", source=source)
-    if not {"letter", "excerpt"} & set(variables):
+    if data["answer"] != "open" and not {"letter", "excerpt"} & set(variables):
+        # An "open" prompt shows only the text its questions need, through $questions.
         raise ConfigError("'variables' must include 'letter' or 'excerpt'", source=source)
     used = _placeholders(data["system"], "system", source) | _placeholders(data["user"], "user", source)
     declared = set(variables)

@@ -61,6 +61,10 @@ class Settings:
     n_ctx: int = 8192
     max_tokens: int = 1536
     mode: str = "json"
+    #: Send the answer's JSON schema as a decoding constraint where the endpoint proves (by a
+    #: self-test request) that it applies it; off, or not applied, means plain JSON mode.
+    #: None means: on for the embedded llama.cpp server, off for other endpoints unless asked.
+    constrain: bool | None = None
 
     def __post_init__(self) -> None:
         if self.timeout <= 0:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ..record import Category, DrugClass
+from .drugs import find_drug
 from .vocab import doses
 
 __all__ = ["Classification", "classify"]
@@ -175,6 +176,22 @@ def _drug(text: str) -> tuple[DrugClass, re.Match[str]] | None:
     return None
 
 
+def _dictionary_drug(text: str, offset: int, topical: bool) -> Classification | None:
+    """A drug our lists do not name, found in the maintained dictionary (see :mod:`drugs`).
+
+    The class comes from the generic name the dictionary gives ("Zorvolex" → diclofenac →
+    nsaid); a generic our lists do not class leaves the class to the model.
+    """
+    found = find_drug(text)
+    if found is None:
+        return None
+    by_generic = _drug(found.generic)
+    cls = by_generic[0] if by_generic else None
+    if topical and cls not in _SYSTEMIC_PATCH:
+        cls = DrugClass.TOPICAL
+    return Classification(Category.PHARMACEUTICAL, cls, offset + found.start, offset + found.end)
+
+
 def classify(request: str) -> Classification | None:
     """The category (and drug class) a request's words state, or ``None`` if they do not."""
     lead = _LEAD.match(request)
@@ -201,6 +218,9 @@ def classify(request: str) -> Classification | None:
         m = pattern.search(text)
         if m:
             return hit(category, m)
+    known = _dictionary_drug(text, offset, bool(topical or _PERCENT.search(text)))
+    if known is not None:
+        return known
     found = doses(text)
     if found:
         strength = found[0]

@@ -12,7 +12,9 @@ import re
 
 from ..errors import InputError
 from .items import guideline_sources, read_items, read_quantity, read_strength
+from .diagnoses import read_diagnoses
 from .lexicon import classify
+from .treatment import treatment_name
 from .layout import find_sections, read_credentials, read_header, read_injury_date, read_patient
 from ..reading.letter import Letter
 from ..record import Decision, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
@@ -75,6 +77,12 @@ def extract_rules(letter: Letter) -> IMRRecord:
         setattr(record.patient, name, found.value)
         evidence[f"patient.{name}"] = _span(found.start, found.end)
 
+    summary_start = sections.summary if sections.summary >= 0 else 0
+    summary_end = sections.issues if sections.issues > summary_start else len(text)
+    for i, dx in enumerate(read_diagnoses(text, summary_start, summary_end)):
+        record.diagnoses.append(dx.text)
+        evidence[f"diagnoses.{i}"] = _span(dx.start, dx.end)
+
     for raw in raw_items:
         record.items.append(_item(text, raw))
 
@@ -103,6 +111,10 @@ def _item(text: str, raw) -> Item:  # type: ignore[no-untyped-def]
         values[name] = value
         evidence[name] = _span(start, end)
     chunk = text[req_start:req_end]
+    treatment = treatment_name(request)
+    if treatment:
+        values["treatment"] = treatment
+        evidence["treatment"] = _span(req_start, req_end)
     strength = read_strength(chunk)
     if strength:
         values["strength"] = strength[0]

@@ -1,0 +1,169 @@
+"""The open-question model pass (``imr-hybrid@3``): ask only what the rules left open.
+
+The rules name every treatment, read the summary's diagnosis statements and place most
+requests by their words or a drug dictionary. What is left open is small and specific:
+
+* **diagnoses**, when the summary states none in a form the rules read: the question carries
+  the case summary;
+* **category / drug class** of an item the rules could not place: the question carries the
+  item's request and its MAXIMUS guideline line.
+
+A letter with nothing open makes no call at all. Otherwise one call asks everything open,
+and the answer is grounded before it is merged: a diagnosis must be found in the case
+summary (exactly or fuzzily, with its span), else the answer goes back to the model once
+and a diagnosis still not found is dropped with a warning; never invented. The rules'
+values are never replaced: the model fills only fields the rules left empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator, model_validator
+
+from ..record import Category, DrugClass, ExtractionWarning, IMRRecord, Span
+from ..rules.layout import find_sections
+from .answers import AnswerBase, ItemWords
+from .merge import locate
+
+__all__ = ["OpenQuestions", "open_questions", "open_answer_model", "merge_open"]
+
+
+@dataclass(frozen=True)
+class OpenQuestions:
+    """What the rules left open in one letter, and the text the question needs."""
+
+    items: tuple[int, ...]  # 1-based indices of items whose category or drug class is open
+    diagnoses: bool
+    summary: tuple[int, int]  # the case summary's span in the letter text
+
+    @property
+    def empty(self) -> bool:
+        return not self.items and not self.diagnoses
+
+
+def open_questions(text: str, record: IMRRecord) -> OpenQuestions:
+    """The open questions of ``record`` (the rules-only record of ``text``)."""
+    items = tuple(
+        n for n, it in enumerate(record.items, start=1)
+        if it.category is None or (it.category is Category.PHARMACEUTICAL and it.drug_class is None)
+    )
+    sections = find_sections(text)
+    start = sections.summary if sections.summary >= 0 else 0
+    end = sections.issues if sections.issues > start else len(text)
+    return OpenQuestions(items=items, diagnoses=not record.diagnoses, summary=(start, end))
+
+
+def render_questions(text: str, record: IMRRecord, q: OpenQuestions) -> str:
+    """The user message: only the summary (if diagnoses are open) and the open items."""
+    parts = []
+    if q.diagnoses:
+        parts.append("<case_summary>\n" + text[q.summary[0]:q.summary[1]].strip() + "\n</case_summary>\n")
+        parts.append('Give "diagnoses".')
+    if q.items:
+        lines = []
+        for n in q.items:
+            item = record.items[n - 1]
+            lines.append(f"{n}. {item.request}")
+            if item.maximus_guideline:
+                lines.append(f"   MAXIMUS guideline: {item.maximus_guideline}")
+        parts.append("Items:\n" + "\n".join(lines) + '\nGive "items": category and drug_class of each numbered item.')
+    return "\n".join(parts)
+
+
+class OpenItem(ItemWords):
+    """The category (and drug class) of one item the rules left open."""
+
+    index: int
+    category: Category
+    drug_class: DrugClass | None = None
+
+    @model_validator(mode="after")
+    def _class_fits(self) -> OpenItem:
+        if self.category is not Category.PHARMACEUTICAL:
+            self.drug_class = None  # meaningless on a non-drug item; not worth a re-ask
+        return self
+
+
+class _OpenChecks(AnswerBase):
+    @field_validator("items", check_fields=False)
+    @classmethod
+    def _covers(cls, v: list[OpenItem], info: ValidationInfo) -> list[OpenItem]:
+        wanted = sorted((info.context or {}).get("indices", []))
+        got = [it.index for it in v]
+        if sorted(set(got)) != wanted or len(got) != len(set(got)):
+            raise ValueError(f"items must have exactly one entry for each index {wanted}; got {got}")
+        return v
+
+    @field_validator("diagnoses", check_fields=False)
+    @classmethod
+    def _grounded(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        ctx = info.context or {}
+        text, (start, end) = ctx.get("text", ""), ctx.get("summary", (0, 0))
+        summary = Span(start=start, end=end)
+        values = [" ".join(d.split()) for d in v if d and d.strip()]
+        missing = [d for d in values if locate(text, d, within=summary, whole=False) is None]
+        if missing:
+            tries = ctx.setdefault("grounding_failures", [])
+            if not tries:
+                tries.append(missing)
+                raise ValueError(
+                    "these diagnoses are not written in the case summary; copy each diagnosis exactly "
+                    "as the summary writes it, or leave it out: " + "; ".join(missing)
+                )
+            # Asked once already: drop what is still not in the letter, never invent.
+            ctx.setdefault("dropped", []).extend(missing)
+            values = [d for d in values if d not in missing]
+        return values
+
+
+@lru_cache(maxsize=4)
+def open_answer_model(items: bool, diagnoses: bool) -> type[BaseModel]:
+    """The answer model for the questions asked: ``items`` and/or ``diagnoses`` only."""
+    fields: dict[str, Any] = {}
+    if items:
+        fields["items"] = (list[OpenItem], Field(description="one entry per numbered item"))
+    if diagnoses:
+        fields["diagnoses"] = (list[str], Field(description="diagnoses as the summary writes them"))
+    return create_model("OpenAnswer", __base__=_OpenChecks, **fields)
+
+
+def merge_open(record: IMRRecord, answer: BaseModel | None, text: str, q: OpenQuestions,
+               dropped: list[str]) -> IMRRecord:
+    """``record`` with the model's answers to the open questions; rules' values untouched."""
+    out = record.model_copy(deep=True)
+    for dx in dropped:
+        out.warnings.append(ExtractionWarning(
+            code="model_value_not_in_text", field="diagnoses",
+            message=f"the model's diagnosis {dx!r} is not in the case summary; dropped"))
+    if answer is None:
+        return out
+    summary = Span(start=q.summary[0], end=q.summary[1])
+    for dx in getattr(answer, "diagnoses", None) or []:
+        if dx.lower() in {d.lower() for d in out.diagnoses}:
+            continue
+        span = locate(text, dx, within=summary, whole=False)
+        if span is None:
+            continue
+        out.evidence[f"diagnoses.{len(out.diagnoses)}"] = span
+        out.diagnoses.append(dx)
+    for label in getattr(answer, "items", None) or []:
+        item = out.items[label.index - 1]
+        if item.category is None:
+            item.category = label.category
+            if "request" in item.evidence:
+                req = item.evidence["request"]
+                item.evidence["category"] = Span(start=req.start, end=req.end, source="model")
+        elif item.category is not label.category:
+            out.warnings.append(ExtractionWarning(
+                code="model_disagrees", field=f"items.{label.index - 1}.category",
+                message=f"rules: {item.category.value}; model: {label.category.value} (rules kept)"))
+            continue
+        if item.category is Category.PHARMACEUTICAL and item.drug_class is None and label.drug_class is not None:
+            item.drug_class = label.drug_class
+            if "request" in item.evidence:
+                req = item.evidence["request"]
+                item.evidence["drug_class"] = Span(start=req.start, end=req.end, source="model")
+    return out

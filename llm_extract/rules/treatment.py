@@ -1,0 +1,225 @@
+"""A request's plain treatment name: the request without dose, quantity, schedule or lead-in.
+
+The schema's "Treatment names" rules, as text operations on the request (the words before
+": Upheld" / ": Overturned"): strength, quantity and schedule go; "with/without contrast",
+"Retrospective", dates of service, sequence words and the "Associated surgical service:"
+prefix go; a therapy or evaluation loses its body part, while imaging, nerve studies,
+injections and surgery keep theirs. What is left keeps the request's own words and order,
+so the name is always a substring-by-pieces of the request and its evidence span is the
+request's.
+
+The rules are written from the schema and from general prescription and scheduling
+notation (``#60``, ``2x6``, ``3 times a week for 4 weeks``), not from any one letter.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["treatment_name"]
+
+_NUM_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|eighteen|twenty|twenty-four|thirty"
+)
+_NUM = rf"(?:\d+(?:\.\d+)?(?:\s*-\s*\d+)?|{_NUM_WORDS})"
+
+# Lead-ins that say how or when the item was asked for, not what it is.
+_LEADS = [
+    r"associated\s+surgical\s+services?\s*:",
+    r"retrospective(?:ly)?(?:\s+request(?:\s+for)?)?\s*:?",
+    r"retro\s*:?",
+    r"pre-?\s*op(?:erative)?\s+labs?\s*(?::|-)",
+    r"labs?\s+to\s+include\s*:",
+    r"labs?\s*(?::|-)",
+    rf"{_NUM}\s+(?:month|week|day)s?\s+supply\s+of",
+    rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:refills?|containers?|bottles?|tubes?|boxes?|packs?)\s+of",
+    r"(?:an?\s+)?(?:unknown|unspecified)\s+(?:number\s+of\s+|quantity\s+of\s+)?",
+    r"(?:additional|continued|continue|continuing|initial|further|repeat|extra|more|"
+    r"trial\s+of|prescription\s+for|request\s+for|purchase\s+of|rental\s+of)\b",
+    rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:sessions?|visits?|treatments?)\s+of",
+    rf"(?:{_NUM_WORDS}|\d+)\s+(?:\(\d+\)\s+)?(?=[a-z])",
+    r"outpatient\b",
+]
+_LEAD = re.compile(r"^\s*(?:" + "|".join(_LEADS) + r")\s*", re.I)
+_POST_OP_DRUG = re.compile(
+    r"^\s*post-?\s*op(?:erative)?\s+(?=(?-i:[A-Z]))"
+    r"(?!(?:physical|occupational|aquatic|therapy|rehab\w*|visit|follow|evaluation|office|care)\b)",
+    re.I,
+)
+
+# The first dose/strength/quantity token ends a medication's name.
+_DOSE = re.compile(
+    r"""\s*(?:
+        \(?\d+(?:\.\d+)?\s*(?:-|/)?\s*(?:\d+(?:\.\d+)?\s*)?(?:mg|mcg|g|gm|gms|grams?|ml|cc|%|percent|units?|iu|meq)\b
+      | \(?\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)+\s*(?:mg|mcg|%)?
+      | \d+(?:\.\d+)?\s*%
+      | [#]\s*\d+ | \bqty\b | \bquantity\b | \bx\s*\d+ | \d+\s*x\b
+      | \b(?:tabs?|tablets?|caps?|capsules?|oral\s+(?:tablets?|suspension|solution)|po|by\s+mouth|orally)\b
+      | \b(?:take|apply|use|sig)\b
+    )""",
+    re.I | re.X,
+)
+# Schedule and quantity phrases anywhere in a service request.
+_SCHEDULE = [
+    r"\b\d+\s*(?:x|times)\s*\d+\b",
+    r"\bunder\s+(?:fluoroscop\w*|ultrasound|ct)(?:\s+guidance)?\b",
+    rf"\b{_NUM}\s*(?:x|times?)\s*(?:(?:a|per|/)\s*)?(?:weekly|week|wk|daily|day|month|monthly)?(?:\s+(?:for|x|times?)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?))?",
+    rf"\b{_NUM}\s*(?:sessions?|visits?|treatments?|units?)\b(?:\s+(?:of|for|per)\s+(?:weekly|week))?",
+    rf"\b(?:for|x|times)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?)\b",
+    rf"\b(?:for\s+)?{_NUM}\s*(?:-\s*{_NUM}\s*)?(?:days?|weeks?|months?)(?:\s+(?:rental|purchase|supply|use))?\b",
+    r"(?<=acupuncture)\s+(?:therapy\s+)?(?:sessions?|visits?|treatments?)\b",
+    r"(?<=chiropractic)\s+(?:sessions?|visits?)\b",
+    r"(?<=therapy)\s+(?:sessions?|visits?|treatments?)\b",
+    r"(?<=acupuncture)\s+visits\b",
+    r"\b(?:times|x)\s*\d+\b",
+    r"\b\d+\s*x\s*\d+\b",
+    r"#\s*\d+",
+    rf"\b(?:one|two|three|four|five|six)\s+times\s+(?:a|per)\s+(?:week|day|month)\b",
+    r"\b(?:once|twice)\s+(?:a|per)\s+(?:week|day|month)\b",
+    r"\b(?:weekly|monthly|daily)\b",
+    r"\(\s*\d+\s*\)",
+    r"\(\s*(?:unknown|unspecified)\s+(?:quantity|number|duration)\s*\)",
+    r"\b(?:unknown|unspecified)\s+(?:quantity|number|duration)\b",
+    r"\(\s*\d+\s*min(?:ute)?s?\s*\)",
+    r"\b(?:for\s+)?(?:rental|purchase)\b",
+    r"\bper\s+\d{1,2}/\d{1,2}/\d{2,4}\s+order\b",
+    r"\b(?:dos|date\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}",
+    r"\b(?:on|from|dated)\s+\d{1,2}/\d{1,2}/\d{2,4}",
+    r"\d{1,2}/\d{1,2}/\d{2,4}",
+    r",?\s*\b\d+(?:\.\d+)?\s*tesla\s+or\s+higher(?:\s+only)?",
+]
+_SCHEDULE_RE = re.compile("|".join(f"(?:{p})" for p in _SCHEDULE), re.I)
+_CONTRAST = re.compile(r"\b(?:with(?:out)?|w/o?|and(?:/or)?|or)\s+(?:iv\s+)?(?:contrast|dye|gadolinium)\b(?:\s+(?:and\s+)?(?:with(?:out)?)\s+contrast)?", re.I)
+# A parenthesis that spells out an abbreviation already there, or a bracketed aside.
+_ASIDE = re.compile(r"\s*\[[^\]]*\]")
+
+# Services whose body part goes (therapies, evaluations); imaging, nerve studies,
+# injections and surgery keep theirs.
+_THERAPY = re.compile(
+    r"\b(?:physical|occupational|aquatic|aqua|pool|massage|manual|hand|speech|vestibular|"
+    r"chiropractic|chiro\w*|acupuncture|therapeutic|infrared|work|cognitive|behavioral|"
+    r"psycho\w*|biofeedback|home\s+exercise)\b[\w\s/-]*?\b(?:therap(?:y|ies)|treatments?|"
+    r"exercises?|physiotherapy|care|manipulation|hardening|conditioning|program|evaluation|"
+    r"re-?evaluation|acupuncture)\b|\bacupuncture\b|\bchiropractic\b|\bbiofeedback\b|"
+    r"\bpsychotherapy\b|\bphysiotherapy\b|\bmassage\b|\bPT\b|\bOT\b|\bpt/ot\b",
+    re.I,
+)
+_BODY_TAIL = re.compile(
+    r"(?:\s*,?\s*\b(?:for|to|of|on|at|in)\b\s+(?:the\s+)?|\s*,\s*|\s+)"
+    r"(?:(?:bilateral|left|right|both|upper|lower|low|mid)\s+|(?:and|&)\s+|,\s*)*"
+    r"(?:cervical|thoracic|lumbar|lumbosacral|sacral|spine|neck|back|shoulders?|elbows?|wrists?|"
+    r"hands?|fingers?|hips?|knees?|ankles?|feet|foot|legs?|arms?|head|trapezius|extremit(?:y|ies)|"
+    r"le|ue|rue|lue|rle|lle|bue|ble|body|low\s+back)\b.*$",
+    re.I,
+)
+_SPACES = re.compile(r"\s{2,}")
+_TAIL_ASIDE = re.compile(r"\s+to\s+be\s+(?:done|performed|provided)\s+by\b.*$", re.I)
+_PAREN = re.compile(r"\s*\(([^()]*)\)")
+
+
+def _initials(words: str) -> str:
+    return "".join(w[0] for w in re.findall(r"[A-Za-z]+", words)).lower()
+
+
+def _drop_spelled_out(text: str) -> str:
+    """Drop a parenthesis that spells out the abbreviation before it, or abbreviates the words.
+
+    ``MRI (magnetic resonance imaging) of`` → ``MRI of``; ``shockwave therapy (ESWT)`` →
+    ``shockwave therapy``. Other parentheses (a brand beside a generic name) stay.
+    """
+    def repl(m: re.Match[str]) -> str:
+        inner = m.group(1).strip()
+        before = text[: m.start()]
+        prev = re.search(r"([A-Za-z]+)\W*$", before)
+        if prev and prev.group(1).isupper() and len(prev.group(1)) >= 2:
+            if inner[:1].lower() == prev.group(1)[0].lower() and not re.search(r"\d", inner):
+                return ""
+        if inner.isupper() and inner.isalpha() and 2 <= len(inner) <= 6:
+            words = re.findall(r"[A-Za-z]+", before)[-4:]
+            if any(w[0].lower() == inner[0].lower() for w in words):
+                return ""
+        return m.group(0)
+
+    return _PAREN.sub(repl, text)
+_EDGE = re.compile(r"^[\s,;:.\-]+|[\s,;:\-(]+$")
+
+
+def treatment_name(request: str) -> str:
+    """The treatment's plain name, from the request's words (see the module docstring)."""
+    text = _ASIDE.sub("", request)
+    text = _POST_OP_DRUG.sub("", text)
+    text = _drop_spelled_out(text)
+    text = _TAIL_ASIDE.sub("", text)
+    for _ in range(4):  # lead-ins can stack: "Retrospective: Pre-op labs: CBC"
+        stripped = _LEAD.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    if _looks_like_drug(text):
+        name = _drug_name(text)
+    else:
+        name = _service_name(text)
+    name = _tidy(name)
+    return (name[:1].upper() + name[1:]) if name else _tidy(request)
+
+
+def _looks_like_drug(text: str) -> bool:
+    if _THERAPY.search(text):
+        return False
+    return bool(re.search(r"\d\s*(?:mg|mcg|%|percent|gm?s?\b|ml\b)|#\s*\d|\b(?:cream|gel|ointment|patch(?:es)?|lotion|tabs?|tablets?|capsules?)\b", text, re.I)) and not re.search(
+        r"\binject\w*|\bblock\b|\bepidural\b", text, re.I
+    )
+
+
+def _drug_name(text: str) -> str:
+    compound = _compound_name(text)
+    if compound:
+        return compound
+    m = _DOSE.search(text)
+    name = text[: m.start()] if m and m.start() > 0 else text
+    name = re.sub(r"\s*,.*$", "", name)  # "Baclofen 20mg, #60" style leftovers
+    # A topical's form word after its strength still names it: "Cyclophene 5% cream".
+    form = _BASE.search(text, len(name))
+    if form and not _BASE.search(name):
+        name = f"{name.rstrip()} {form.group(1).lower()}"
+    return name
+
+
+_INGREDIENT = re.compile(r"([A-Za-z][A-Za-z-]+(?:\s+(?:HCl|hcl|sodium|sod))?)\s*\d+(?:\.\d+)?\s*%")
+_BASE = re.compile(r"\b(cream|gel|ointment|lotion|patch(?:es)?|solution|spray|liniment)\b", re.I)
+
+
+def _compound_name(text: str) -> str | None:
+    """``Flurbiprofen 20%, Baclofen 5% in cream base`` → ``Flurbiprofen/Baclofen cream``."""
+    names = _INGREDIENT.findall(text)
+    if len(names) < 2:
+        return None
+    # A trailing "/Dextromethorphan" with no percentage is an ingredient too.
+    tail = re.findall(r"%\s*/\s*([A-Za-z][A-Za-z-]+)", text)
+    names = [re.sub(r"^(?:compound(?:ed)?|one\s+container\s+of)\s+", "", n, flags=re.I) for n in names]
+    for extra in tail:
+        if extra not in names:
+            names.append(extra)
+    base = _BASE.search(text)
+    return "/".join(names) + (f" {base.group(1).lower()}" if base else "")
+
+
+def _service_name(text: str) -> str:
+    text = _CONTRAST.sub("", text)
+    text = _SCHEDULE_RE.sub(" ", text)
+    text = re.sub(r"\(\s*\)", "", text)
+    text = _SPACES.sub(" ", text).strip(" ,;")
+    if _THERAPY.search(text) and not re.search(r"\b(?:MRI|CT|x-?ray|EMG|NCV|NCS|inject\w*|surgery|arthroscop\w*)\b", text, re.I):
+        text = _BODY_TAIL.sub("", text)
+        # "two physical therapy ... and eight physical therapy ..." names one service
+        text = re.split(r"\s+and\s+(?=(?:\w+\s+)?(?:physical|occupational)\s)", text, maxsplit=1)[0]
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+([,)])", r"\1", text)
+    text = re.sub(r"\(\s+", "(", text)
+    text = _SPACES.sub(" ", text)
+    text = re.sub(r"\b(?:of|for|to|with|in|on|at|and)\s*$", "", text.strip(), flags=re.I)
+    return _EDGE.sub("", text).strip()
