@@ -14,15 +14,41 @@ batch job can report which letter failed and why without logging the letter's te
 
 from __future__ import annotations
 
+import re
+import threading
 from typing import Any
 
-__all__ = ["LlmExtractError", "ConfigError", "InputError", "ModelError", "ExtractionError"]
+__all__ = ["LlmExtractError", "ConfigError", "InputError", "ModelError", "ExtractionError",
+           "redact", "register_secret"]
+
+#: Anything that looks like a bearer key ("sk-...", "Bearer ...") is never shown.
+_KEY_LIKE = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{6,}|(?<=Bearer )[A-Za-z0-9_\-.=]{6,}", re.I)
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(secret: str | None) -> None:
+    """Remember a configured secret (the API key) so that :func:`redact` hides it everywhere."""
+    if secret and len(secret) >= 4:
+        with _secrets_lock:
+            _secrets.add(secret)
+
+
+def redact(text: str) -> str:
+    """``text`` with every configured secret and every key-like token replaced by ``***``."""
+    with _secrets_lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return _KEY_LIKE.sub("***", text)
 
 
 class LlmExtractError(Exception):
     """Base class of every error raised by ``llm_extract``."""
 
     def __init__(self, message: str, *, source: str | None = None) -> None:
+        # A server's message may echo the request's key: no error ever carries it.
+        message = redact(str(message))
         self.message = message
         self.source = source
         super().__init__(f"{source}: {message}" if source else message)

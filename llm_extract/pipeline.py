@@ -24,24 +24,34 @@ if TYPE_CHECKING:
 __all__ = ["extract", "load", "model_client", "answer_cache"]
 
 
-def load(letter: str | os.PathLike[str] | Letter) -> Letter:
+def load(letter: str | os.PathLike[str] | Letter | None = None, *, text: str | None = None,
+         source: str | None = None) -> Letter:
     """Turn what a caller passes into a :class:`Letter`.
 
-    A :class:`Letter` is used as is; a path-like is read from disk; a string is read as a
-    path unless it holds a line break, in which case it is the letter's text itself.
+    A :class:`Letter` is used as is; a string or path-like is always a path, read from disk
+    (even one whose name holds a line break); letter text is passed as ``text=`` (named
+    ``source``, default ``"<text>"``). Nothing is guessed.
     """
+    if (letter is None) == (text is None):
+        raise TypeError("pass either a letter (a path or a Letter) or text=..., not both or neither")
+    if text is not None:
+        return letter_from_text(text, source=source or "<text>")
     if isinstance(letter, Letter):
         return letter
-    if isinstance(letter, str) and ("\n" in letter or not letter.strip()):
-        if not letter.strip():
-            raise InputError("the letter has no text", source="<text>")
-        return letter_from_text(letter)
-    return read_letter(letter)
+    if isinstance(letter, (str, os.PathLike)):
+        if not os.fspath(letter).strip():
+            raise InputError("an empty path", source=repr(os.fspath(letter)))
+        return read_letter(letter)
+    raise TypeError(f"a letter is a path or a Letter, not {type(letter).__name__}; "
+                    "pass letter text as extract(text=...)")
 
 
 def extract(
-    letter: str | os.PathLike[str] | Letter,
+    letter: str | os.PathLike[str] | Letter | None = None,
     *,
+    text: str | None = None,
+    source: str | None = None,
+    timeout: float | None = None,
     rules_only: bool = False,
     model: str | None = None,
     prompt: str = "imr-hybrid",
@@ -51,7 +61,11 @@ def extract(
     no_cache: bool = False,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> IMRRecord:
-    """Extract one IMR record from a letter (a path, a :class:`Letter`, or the text itself).
+    """Extract one IMR record from a letter: a path, a :class:`Letter`, or ``text=`` the text.
+
+    A string positional is always a path; letter text goes in ``text=`` (``source=`` names
+    it in errors and provenance). ``timeout`` is the seconds to wait for one model answer
+    (else ``LLM_EXTRACT_TIMEOUT``, else 300).
 
     With ``rules_only=True`` only the deterministic layout pass runs and no model is called.
     Otherwise the deterministic pass runs first and the model (``prompt``, default
@@ -67,7 +81,7 @@ def extract(
     ``usage``) when no model answer validates.
     """
     started = time.perf_counter()
-    doc = load(letter)
+    doc = load(letter, text=text, source=source)
     record = extract_rules(doc)
     if not rules_only:
         from .model.model_pass import run_model_pass
@@ -75,7 +89,8 @@ def extract(
         from .model.settings import Settings
 
         if settings is None:
-            settings = Settings.resolve(model=model, base_url=base_url, api_key=api_key, cache_dir=cache_dir)
+            settings = Settings.resolve(model=model, base_url=base_url, api_key=api_key, cache_dir=cache_dir,
+                                        timeout=timeout)
         record = run_model_pass(
             doc,
             record,

@@ -95,6 +95,6 @@ def test_not_an_imr_letter(tmp_path: Path) -> None:
 
 def test_text_given_directly() -> None:
     raw = (LETTERS / "003_920be4540613d1dd.txt").read_text(encoding="utf-8")
-    record = extract(raw, rules_only=True)
+    record = extract(text=raw, rules_only=True)
     assert [i.request for i in record.items] == ["Baclofen 10 mg #90", "Xanax 0.25 mg #90"]
     assert letter_from_text(raw).sha256 == read_letter(LETTERS / "003_920be4540613d1dd.txt").sha256

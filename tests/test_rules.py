@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_extract import Decision, extract, letter_from_text
+from llm_extract import Decision, InputError, extract, letter_from_text
 from llm_extract.evaluation.fixtures import load_fixtures
 from llm_extract.evaluation.scoring import RULES_FIELDS, score_letter
 
@@ -110,7 +110,7 @@ def test_rationale_stops_before_the_next_request() -> None:
 
 def test_strength_and_quantity_where_stated_plainly() -> None:
     record = extract(
-        "IMR ISSUES, DECISIONS AND RATIONALES\n"
+        text="IMR ISSUES, DECISIONS AND RATIONALES\n"
         "The Final Determination was based on decisions for the disputed items/services set forth below:\n\n"
         "Norco 7.5-325mg #112: Upheld\n\nDecision rationale: Not supported.\n\n"
         "Physical therapy 2 times a week for 4 weeks: Overturned\n\nDecision rationale: Supported.\n\n"
@@ -129,11 +129,11 @@ def test_record_round_trips_through_json() -> None:
     assert back.model_dump() == record.model_dump()
 
 
-def test_unknown_letter_layout_gives_a_warning_not_a_crash() -> None:
-    record = extract("MAXIMUS Federal Services\nThe reviewer looked at the file.\nNothing else.\n",
-                     rules_only=True)
-    assert record.items == []
-    assert [w.code for w in record.warnings] == ["no_items"]
+def test_marker_phrases_alone_are_not_a_letter() -> None:
+    # issue 11, hole 5: "MAXIMUS" and no decision line, case summary or issues section.
+    with pytest.raises(InputError, match=r"^<text>: not an IMR final determination letter"):
+        extract(text="MAXIMUS Federal Services\nThe reviewer looked at the file.\nNothing else.\n",
+                rules_only=True)
 
 
 def test_text_letters_carry_evidence_for_every_value() -> None:

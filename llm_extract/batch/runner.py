@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 from .outputs import check_formats, pyarrow_modules
 from .inputs import InputLike, Shard, file_sha256, iter_inputs, parse_shard
 from .store import OutputStore
-from ..errors import ConfigError, LlmExtractError, ModelError
+from ..errors import ConfigError, LlmExtractError, ModelError, redact
 from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
 
@@ -159,7 +159,7 @@ def _describe(exc: BaseException) -> tuple[str, str, int | None]:
         # Pydantic's own message quotes input values, which may be letter text.
         parts = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)]
         return "ValidationError", "; ".join(parts)[:500], None
-    return type(exc).__name__, (str(exc).splitlines() or [""])[0][:300], None
+    return type(exc).__name__, redact((str(exc).splitlines() or [""])[0][:300]), None
 
 
 def _retryable(out: _Outcome) -> bool:

@@ -13,7 +13,7 @@ from typing import IO
 
 import click
 
-from ..errors import LlmExtractError
+from ..errors import LlmExtractError, redact
 
 __all__ = ["main"]
 
@@ -37,12 +37,15 @@ def main() -> None:
               help="OpenAI-compatible endpoint (env LLM_EXTRACT_BASE_URL / OPENAI_BASE_URL); "
                    "unset: start the embedded model.")
 @click.option("--no-cache", is_flag=True, help="Ask the model again even if an answer is cached.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds to wait for one model answer (env LLM_EXTRACT_TIMEOUT; default 300).")
 def extract_cmd(paths: tuple[str, ...], rules_only: bool, output: IO[str], model: str | None,
-                prompt: str, base_url: str | None, no_cache: bool) -> None:
+                prompt: str, base_url: str | None, no_cache: bool, timeout: float | None) -> None:
     """Extract one record per letter, as JSON Lines in input order.
 
     Each line holds "source" (the path as given) and the record. A letter that fails
-    writes no line; its path and the reason go to stderr and the exit code is 1.
+    writes no line; "error: TYPE: PATH: reason" goes to stderr, the other letters go on,
+    and the exit code is 1.
     Without --rules-only the model fills what the rules cannot (the API key comes from
     OPENAI_API_KEY only, never from the command line).
     """
@@ -52,10 +55,11 @@ def extract_cmd(paths: tuple[str, ...], rules_only: bool, output: IO[str], model
     for path in paths:
         try:
             record = extract(path, rules_only=rules_only, model=model, prompt=prompt,
-                             base_url=base_url, no_cache=no_cache)
+                             base_url=base_url, no_cache=no_cache, timeout=timeout)
         except LlmExtractError as exc:
-            failures.append(str(exc) if exc.source else f"{path}: {exc}")
-            click.echo(f"error: {failures[-1]}", err=True)
+            where = str(exc) if exc.source else f"{path}: {exc}"
+            failures.append(where)
+            click.echo(f"error: {type(exc).__name__}: {redact(where)}", err=True)
             continue
         output.write(record.to_line(path) + "\n")
         output.flush()

@@ -94,6 +94,8 @@ class Usage:
 
 
 _meter: contextvars.ContextVar[Usage | None] = contextvars.ContextVar("llm_extract_meter", default=None)
+# The letter being asked about, so that retry messages name it.
+_source: contextvars.ContextVar[str] = contextvars.ContextVar("llm_extract_source", default="<letter>")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -211,7 +213,7 @@ class ModelClient:
                 retry=retry_if_exception(is_transient),
                 reraise=True,
                 before_sleep=lambda st: log.warning(
-                    "model request failed (%s); retry %d of %d",
+                    "%s: ModelError: model request failed (%s); retry %d of %d", _source.get(),
                     type(st.outcome.exception()).__name__ if st.outcome else "?",
                     st.attempt_number, settings.max_retries,
                 ),
@@ -230,6 +232,8 @@ class ModelClient:
                         sent = time.perf_counter()
                         try:
                             response = create(*args, **kwargs)
+                        except ValueError as exc:  # json.JSONDecodeError: a body that is not JSON
+                            raise ModelError(f"the endpoint's answer was not JSON ({type(exc).__name__})") from exc
                         finally:
                             if meter is not None:
                                 meter.wait_seconds += time.perf_counter() - sent
@@ -246,6 +250,10 @@ class ModelClient:
                 raise ModelError(
                     f"the model endpoint answered HTTP {exc.status_code} ({what}): {_server_message(exc)}",
                     status=exc.status_code) from exc
+            if not hasattr(response, "choices"):
+                # openai hands back the raw text when a 200 body is not JSON.
+                raise ModelError("the endpoint's answer was not JSON (HTTP 200 with a "
+                                 f"{type(response).__name__} body)")
             if meter is not None:
                 meter.answers += 1
                 usage = getattr(response, "usage", None)
@@ -276,6 +284,7 @@ class ModelClient:
         client = self._instructor()
         meter = Usage()
         token = _meter.set(meter)
+        source_token = _source.set(source)
         want = self.settings.constrain if self.settings.constrain is not None else self.settings.base_url is None
         constrained = want and self.settings.mode == "json" and self.check_constraint(usage)
         schema_token = _schema.set(answer_model.model_json_schema() if constrained else None)
@@ -296,6 +305,7 @@ class ModelClient:
                 raise
             raise self._extraction_error(exc, meter, source) from exc
         finally:
+            _source.reset(source_token)
             _meter.reset(token)
             _schema.reset(schema_token)
             meter.reasks = max(0, meter.answers - 1)

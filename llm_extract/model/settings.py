@@ -9,7 +9,8 @@ Environment variables read:
 
 * ``LLM_EXTRACT_BASE_URL``, then ``OPENAI_BASE_URL``: an OpenAI-compatible endpoint
 * ``LLM_EXTRACT_MODEL``: model name (a name the endpoint knows, or a local model name/GGUF path)
-* ``OPENAI_API_KEY``: the key sent to the endpoint
+* ``OPENAI_API_KEY``: the key sent to the endpoint (never shown in an error message)
+* ``LLM_EXTRACT_TIMEOUT``: seconds to wait for one model answer (default 300)
 * ``LLM_EXTRACT_CACHE_DIR``: where model answers are cached
 * ``LLM_EXTRACT_HOME``: root of the per-user data (assembled models, server logs, cache)
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, register_secret
 
 __all__ = ["Settings", "DEFAULT_LOCAL_MODEL", "MODES", "data_home"]
 
@@ -67,6 +68,7 @@ class Settings:
     constrain: bool | None = None
 
     def __post_init__(self) -> None:
+        register_secret(self.api_key)  # never shown in an error message (errors.redact)
         if self.timeout <= 0:
             raise ConfigError(f"timeout must be positive, got {self.timeout}")
         if self.max_retries < 0 or self.max_reasks < 0:
@@ -128,6 +130,12 @@ class Settings:
         url = base_url or env.get("LLM_EXTRACT_BASE_URL") or env.get("OPENAI_BASE_URL") or None
         values["base_url"] = url.rstrip("/") if url else None
         values["api_key"] = api_key or env.get("OPENAI_API_KEY") or None
+        if "timeout" not in values and env.get("LLM_EXTRACT_TIMEOUT"):
+            raw = env["LLM_EXTRACT_TIMEOUT"]
+            try:
+                values["timeout"] = float(raw)
+            except ValueError:
+                raise ConfigError(f"LLM_EXTRACT_TIMEOUT must be a number of seconds, got {raw!r}") from None
         values["model"] = model or env.get("LLM_EXTRACT_MODEL") or DEFAULT_LOCAL_MODEL
         cache = cache_dir or env.get("LLM_EXTRACT_CACHE_DIR")
         values["cache_dir"] = Path(cache).expanduser() if cache else data_home(env) / "answers"

@@ -6,7 +6,10 @@ the file and the reason.
 
 from __future__ import annotations
 
+import contextvars
+import errno
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,14 @@ class Letter:
     source: str
     text: str
     kind: str
+    #: What reading noticed but could get past (a page that failed to decode, a PDF repair);
+    #: the rules pass turns each into an :class:`~llm_extract.record.ExtractionWarning`.
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_text(cls, text: str, *, source: str = "<text>", max_chars: int = MAX_CHARS) -> Letter:
+        """A letter given as a string (its text, never a path); see :func:`letter_from_text`."""
+        return letter_from_text(text, source=source, max_chars=max_chars)
 
     @property
     def sha256(self) -> str:
@@ -38,7 +49,7 @@ class Letter:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
-def _check(text: str, source: str, kind: str, max_chars: int) -> Letter:
+def _check(text: str, source: str, kind: str, max_chars: int, warnings: tuple[str, ...] = ()) -> Letter:
     norm = normalize_text(text)
     if not norm.strip():
         raise InputError("the letter has no text", source=source)
@@ -46,16 +57,18 @@ def _check(text: str, source: str, kind: str, max_chars: int) -> Letter:
         raise InputError(
             f"the text is {len(norm):,} characters, over the limit of {max_chars:,}", source=source
         )
-    return Letter(source=source, text=norm, kind=kind)
+    return Letter(source=source, text=norm, kind=kind, warnings=warnings)
 
 
 def letter_from_text(text: str, *, source: str = "<text>", max_chars: int = MAX_CHARS) -> Letter:
-    """Wrap a letter given as a string (PDF text, HTML or markdown)."""
-    kind = "html" if "<b>" in text or "<p>" in text else "text"
+    """Wrap a letter given as a string (PDF text, HTML or markdown); the string is never a path."""
+    if not isinstance(text, str):
+        raise TypeError(f"letter text must be a str, not {type(text).__name__}")
+    kind = "html" if "<b>" in text or "<p>" in text or "<script" in text.lower() else "text"
     return _check(text, source, kind, max_chars)
 
 
-def pdf_text(path: Path, source: str) -> str:
+def pdf_text(path: Path, source: str, warnings: list[str] | None = None) -> str:
     try:
         from pypdf import PdfReader
         from pypdf.errors import FileNotDecryptedError, PdfReadError
@@ -72,7 +85,7 @@ def pdf_text(path: Path, source: str) -> str:
                 f"the PDF has {len(reader.pages)} pages, over the limit of {MAX_PDF_PAGES}",
                 source=source,
             )
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = _page_texts(reader, warnings)
     except InputError:
         raise
     except FileNotDecryptedError as exc:
@@ -89,29 +102,133 @@ def pdf_text(path: Path, source: str) -> str:
     return text
 
 
+def _page_texts(reader: object, warnings: list[str] | None) -> list[str]:
+    """Each page's text; a page that fails to decode is noted in ``warnings`` (or raises)."""
+    pages_in = list(reader.pages)  # type: ignore[attr-defined]
+    pages: list[str] = []
+    for number, page in enumerate(pages_in, 1):
+        try:
+            pages.append(page.extract_text() or "")
+        except Exception as exc:
+            if warnings is None:
+                raise
+            warnings.append(f"page {number} of {len(pages_in)} could not be decoded ({type(exc).__name__})")
+            pages.append("")
+            continue
+        if not pages[-1].strip() and len(pages_in) > 1 and warnings is not None:
+            warnings.append(f"page {number} of {len(pages_in)} has no text")
+    return pages
+
+
+# pypdf's own log lines (repairs of a damaged file) become warnings of the letter being read,
+# never bare lines on stderr that name no file.
+_pdf_notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("llm_extract_pdf_notes",
+                                                                             default=None)
+log = logging.getLogger(__name__)
+
+
+class _PypdfNotes(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        notes = _pdf_notes.get()
+        if notes is not None:
+            notes.append(f"the PDF needed repair: {record.getMessage()[:200]}")
+        else:  # pragma: no cover - pypdf used outside read_letter
+            log.warning("pypdf: %s", record.getMessage()[:200])
+
+
+def _quiet_pypdf() -> None:
+    logger = logging.getLogger("pypdf")
+    if not any(isinstance(h, _PypdfNotes) for h in logger.handlers):
+        logger.addHandler(_PypdfNotes(logging.WARNING))
+        logger.propagate = False
+
+
+def _decode(data: bytes) -> str:
+    """Text from bytes: a UTF-32/UTF-16/UTF-8 byte order mark decides, then UTF-8, then cp1252."""
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                break
+    sample = data[:4000]
+    if len(sample) >= 20 and sample.count(0) > len(sample) // 3:
+        # UTF-16 without a byte order mark: every other byte of ASCII text is zero.
+        codec = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+_OS_REASONS = {
+    errno.ENOENT: "no such file",
+    errno.ELOOP: "a symbolic link loop (too many levels of symbolic links)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "a directory, not a file",
+    errno.ENAMETOOLONG: "the file name is too long",
+    errno.ENOTDIR: "no such file (a part of the path is not a folder)",
+}
+
+
+def _os_error(exc: OSError, source: str) -> InputError:
+    reason = _OS_REASONS.get(exc.errno or 0) or f"cannot be read ({exc.strerror or type(exc).__name__})"
+    return InputError(reason, source=source)
+
+
 def read_letter(path: str | os.PathLike[str], *, max_chars: int = MAX_CHARS) -> Letter:
-    """Read and normalise one letter file; ``source`` is the path as given."""
+    """Read and normalise one letter file; ``source`` is the path as given.
+
+    The argument is always a path, even a string holding a line break: letter text goes
+    through :func:`letter_from_text`. Every failure, an operating-system one included
+    (permission denied, a symbolic link loop), is an :class:`InputError` naming the path.
+    """
+    if isinstance(path, Letter) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"read_letter takes a path, not {type(path).__name__}")
     source = os.fspath(path)
     p = Path(source)
     kind = SUFFIXES.get(p.suffix.lower())
     if kind is None:
         known = ", ".join(sorted(SUFFIXES))
-        raise InputError(f"unknown file type {p.suffix or '(none)'!r}; expected one of {known}", source=source)
-    if not p.exists():
-        raise InputError("no such file", source=source)
-    if not p.is_file():
+        hint = " (letter text goes through letter_from_text / extract(text=...))" if "\n" in source else ""
+        raise InputError(f"unknown file type {p.suffix or '(none)'!r}; expected one of {known}{hint}",
+                         source=source)
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        raise _os_error(exc, source) from None
+    import stat as _stat
+
+    if _stat.S_ISDIR(st.st_mode):
+        raise InputError("a directory, not a file", source=source)
+    if not _stat.S_ISREG(st.st_mode):
         raise InputError("not a regular file", source=source)
-    size = p.stat().st_size
+    size = st.st_size
     if size == 0:
         raise InputError("the file is empty", source=source)
-    if kind == "pdf":
-        text = pdf_text(p, source)
-    else:
-        if size > 4 * max_chars:
-            raise InputError(f"the file is {size:,} bytes, too large for one letter", source=source)
-        data = p.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-    return _check(text, source, kind, max_chars)
+    notes: list[str] = []
+    try:
+        if kind == "pdf":
+            _quiet_pypdf()
+            token = _pdf_notes.set(notes)
+            try:
+                with open(p, "rb"):  # an unreadable file fails here, named, not inside pypdf
+                    pass
+                text = pdf_text(p, source, notes)
+            finally:
+                _pdf_notes.reset(token)
+        else:
+            if size > 4 * max_chars:
+                raise InputError(f"the file is {size:,} bytes, too large for one letter", source=source)
+            with open(p, "rb") as fh:
+                data = fh.read()
+            text = _decode(data)
+    except OSError as exc:
+        raise _os_error(exc, source) from None
+    return _check(text, source, kind, max_chars, tuple(dict.fromkeys(notes)))

@@ -5,7 +5,9 @@ and never edited afterwards. It has:
 
 * ``\\n`` line ends, no tabs, single spaces inside a line, no trailing spaces;
 * at most one blank line in a row (a blank line separates paragraphs);
-* no HTML tags or entities and no markdown emphasis or heading marks;
+* no HTML tags or entities, no ``<script>``/``<style>`` content or comments, and no markdown
+  emphasis or heading marks;
+* no NUL or other control characters (a copy with NULs keeps its case number and items);
 * straight quotes and hyphens, and the ``™`` that some copies use as a closing quote repaired.
 """
 
@@ -18,6 +20,12 @@ import unicodedata
 __all__ = ["GLYPHS", "normalize_text"]
 
 _TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
+# Content that is never letter text: scripts, styles and comments (an unclosed one runs to the end).
+_HIDDEN = re.compile(
+    r"<!--.*?(?:-->|\Z)|<\s*(script|style)\b[^>]*>.*?(?:<\s*/\s*\1\s*>|\Z)", re.I | re.S
+)
+# C0 controls other than line ends and tabs, DEL, and C1 controls: dropped.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _BLOCK_TAGS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
 _MD_HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
 _MD_EMPHASIS = re.compile(r"\*\*|__")
@@ -40,7 +48,8 @@ def _strip_markup(text: str) -> str:
     def tag(m: re.Match[str]) -> str:
         return "\n" if m.group(2).lower() in _BLOCK_TAGS else ""
 
-    if _TAG.search(text):
+    if _TAG.search(text) or "<!--" in text:
+        text = _HIDDEN.sub("\n", text)
         text = _TAG.sub(tag, text)
         text = html.unescape(text)
     text = _MD_HEADING.sub("", text)
@@ -65,6 +74,7 @@ def _undouble(text: str) -> str:
 
 def normalize_text(text: str) -> str:
     """Return the normalised form of a letter's text (see the module docstring)."""
+    text = _CONTROL.sub("", text)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _strip_markup(text)

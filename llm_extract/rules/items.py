@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .vocab import DECISION_WORD, STRENGTH
 
-__all__ = ["RawItem", "read_items", "guideline_sources", "read_strength", "read_quantity"]
+__all__ = ["RawItem", "read_items", "decision_lines", "guideline_sources", "read_strength", "read_quantity"]
 
 
 @dataclass
@@ -87,11 +87,34 @@ def _request(text: str, start: int, end: int) -> tuple[str, int, int]:
     return _trimmed(text, start, end)
 
 
-def read_items(text: str, section_start: int) -> list[RawItem]:
-    """Every disputed item after ``section_start``, in letter order."""
+# What the layout puts straight after a decision line.
+_AFTER_DECISION = re.compile(
+    r"\s*(?:Claims\s+Administrator\s+guideline:|MAXIMUS\s+guideline:|Decision\s+rationale:)", re.I
+)
+
+
+def decision_lines(text: str, section_start: int) -> tuple[list[re.Match[str]], list[re.Match[str]]]:
+    """The decision lines after ``section_start``: those where the layout puts one, and strays.
+
+    Letter text is data: a sentence that happens to end in ": Overturned" is a decision line
+    only when an item label ("Claims Administrator guideline:", "MAXIMUS guideline:",
+    "Decision rationale:") follows it. When no decision line is followed by a label (a copy
+    that lost its labels), every one is kept, and the caller warns about each.
+    """
     intro = _INTRO.search(text, max(section_start, 0))
     floor = intro.end() if intro else max(section_start, 0)
     marks = list(_DECISION.finditer(text, floor))
+    anchored = [m for m in marks if _AFTER_DECISION.match(text, m.end())]
+    if not anchored:
+        return marks, []
+    return anchored, [m for m in marks if m not in anchored]
+
+
+def read_items(text: str, section_start: int) -> list[RawItem]:
+    """Every disputed item after ``section_start``, in letter order (see :func:`decision_lines`)."""
+    intro = _INTRO.search(text, max(section_start, 0))
+    floor = intro.end() if intro else max(section_start, 0)
+    marks, _ = decision_lines(text, section_start)
     starts = []
     prev_end = floor
     for m in marks:

@@ -14,7 +14,7 @@ from .dates import DATE_PATTERN, parse_date
 from .vocab import SEX_WORD, SEX_WORDS
 
 __all__ = ["Found", "Sections", "find_sections", "read_header", "read_credentials", "read_patient",
-           "read_injury_date"]
+           "read_injury_date", "count_letters"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,17 @@ _ISSUES = re.compile(
 def _pos(pattern: re.Pattern[str], text: str, start: int = 0) -> int:
     m = pattern.search(text, start)
     return m.start() if m else -1
+
+
+def count_letters(text: str) -> tuple[int, list[str]]:
+    """How many letters the text holds, and their case numbers in order of first appearance.
+
+    A letter opens once ("HOW THE IMR FINAL DETERMINATION WAS MADE", one case summary, one
+    issues heading) and has one case number; a bundle of letters repeats them.
+    """
+    cases = list(dict.fromkeys(m.group(1) for m in _CASE.finditer(text)))
+    openings = max(len(_HOW.findall(text)), len(_SUMMARY.findall(text)), len(_ISSUES.findall(text)))
+    return max(len(cases), openings, 1), cases
 
 
 def find_sections(text: str) -> Sections:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 
 from ..errors import InputError
-from .items import guideline_sources, read_items, read_quantity, read_strength
 from .diagnoses import read_diagnoses
+from .items import decision_lines, guideline_sources, read_items, read_quantity, read_strength
 from .lexicon import classify
+from .layout import (count_letters, find_sections, read_credentials, read_header, read_injury_date,
+                     read_patient)
 from .treatment import treatment_name
-from .layout import find_sections, read_credentials, read_header, read_injury_date, read_patient
 from ..reading.letter import Letter
 from ..record import Decision, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
 from ..version import __version__
@@ -42,11 +43,21 @@ def extract_rules(letter: Letter) -> IMRRecord:
     Raises :class:`InputError` when the text is not an IMR determination letter.
     """
     text = letter.text
-    sections = find_sections(text)
-    raw_items = read_items(text, sections.issues if sections.issues >= 0 else 0)
-    if not raw_items and not _IMR_MARKERS.search(text):
+    letters, cases = count_letters(text)
+    if letters > 1:
+        named = f" (case numbers {', '.join(cases)})" if len(cases) > 1 else ""
         raise InputError(
-            "not an IMR final determination letter (no decision lines, no IMR headings)",
+            f"the file holds {letters} letters{named}, not one; split it into one file per letter",
+            source=letter.source,
+        )
+    sections = find_sections(text)
+    item_start = sections.issues if sections.issues >= 0 else 0
+    raw_items = read_items(text, item_start)
+    if not raw_items and not (_IMR_MARKERS.search(text) and sections.summary >= 0 and sections.issues >= 0):
+        # Marker phrases alone ("MAXIMUS", "Decision rationale:") do not make a letter.
+        raise InputError(
+            "not an IMR final determination letter (no decision lines, no case summary and "
+            "issues sections)",
             source=letter.source,
         )
 
@@ -86,6 +97,8 @@ def extract_rules(letter: Letter) -> IMRRecord:
     for raw in raw_items:
         record.items.append(_item(text, raw))
 
+    _layout_warnings(record, letter, sections, item_start)
+
     if not record.items:
         record.warnings.append(ExtractionWarning(
             code="no_items", field="items",
@@ -97,6 +110,33 @@ def extract_rules(letter: Letter) -> IMRRecord:
             message="the letter has a 'Case Number' label but no case number of the form CM00-0000000",
         ))
     return record
+
+
+def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: int) -> None:  # type: ignore[no-untyped-def]
+    """What reading or the layout missed shows on the record, never as a quietly short record."""
+    warn = record.warnings.append
+    for note in letter.warnings:
+        warn(ExtractionWarning(code="damaged_input", field="text", message=note))
+    for name, offset in (("summary", sections.summary), ("issues", sections.issues)):
+        if offset < 0:
+            heading = "CLINICAL CASE SUMMARY" if name == "summary" else "IMR ISSUES, DECISIONS AND RATIONALES"
+            warn(ExtractionWarning(code="missing_section", field=name,
+                                   message=f"the letter has no '{heading}' section"))
+    anchored, strays = decision_lines(letter.text, item_start)
+    for m in strays:
+        line = " ".join(letter.text[max(0, letter.text.rfind("\n", 0, m.start()) + 1): m.end()].split())
+        warn(ExtractionWarning(code="stray_decision_line", field="items",
+                               message=f"a line ending in ': {m.group(1).capitalize()}' at offset {m.start()} "
+                                       f"is not where the layout puts a decision line (no item label follows); "
+                                       f"not read as an item: {line[:80]!r}"))
+    for i, item in enumerate(record.items):
+        missing = [label for name, label in (("claims_administrator_guideline", "Claims Administrator guideline"),
+                                             ("maximus_guideline", "MAXIMUS guideline"),
+                                             ("rationale", "Decision rationale"))
+                   if getattr(item, name, None) in (None, "")]
+        if missing:
+            warn(ExtractionWarning(code="incomplete_item", field=f"items.{i}",
+                                   message=f"item {i + 1} has no {', no '.join(missing)} line"))
 
 
 def _item(text: str, raw) -> Item:  # type: ignore[no-untyped-def]
