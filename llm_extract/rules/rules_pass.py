@@ -53,6 +53,8 @@ def extract_rules(letter: Letter) -> IMRRecord:
                               text_sha256=letter.sha256)
     )
     evidence = record.evidence
+    for note in getattr(letter, "reader_warnings", ()):  # e.g. the PDF fallback reader was used
+        record.warnings.append(ExtractionWarning(code="pdf_reader_fallback", field="text", message=note))
 
     header = read_header(text, sections)
     for name, found in header.items():
