@@ -38,7 +38,8 @@ from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
 from .inputs import InputLike, iter_inputs
 from .outputs import check_formats, pyarrow_modules
-from .runner import BatchSummary, _check_extract_kwargs, _default_extract, _describe
+from .runner import BatchSummary, check_extract_kwargs as _check_extract_kwargs
+from .runner import default_extract as _default_extract, describe_failure as _describe
 from .store import OutputStore
 
 __all__ = ["extract_batch_ray", "ray_module"]
