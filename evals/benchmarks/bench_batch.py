@@ -86,6 +86,31 @@ def rules_only(paths: list[Path], rounds: int) -> None:
         print(f"extract_batch, {cores} processes:               {n / min(batchp):7.1f} letters/s "
               f"= {100 * best_own / min(batchp):.0f}% of the pass on its own")
     print(f"resumed over the finished folder:          {n / min(resume):7.1f} letters/s (nothing extracted)")
+    # The PDF reader before (pypdf) and after (PDFium), and the Ray engine on the same inputs.
+    from llm_extract.reading.letter import pdf_text_pdfium, pdf_text_pypdf
+
+    pdfs = [p for p in paths if p.suffix.lower() == ".pdf"]
+    for name, reader in (("pypdf (before)", pdf_text_pypdf), ("pypdfium2 (after)", pdf_text_pdfium)):
+        t0 = time.perf_counter()
+        for p in pdfs:
+            reader(p, str(p))
+        print(f"PDF reader {name:<18}             {len(pdfs) / (time.perf_counter() - t0):7.1f} letters/s")
+    try:
+        import ray
+        from llm_extract.batch.ray import extract_batch_ray
+    except ImportError:
+        print("Ray engine: skipped (pip install -e '.[ray]')")
+        return
+    ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False)
+    with tempfile.TemporaryDirectory(prefix="bench_ray_") as tmp:
+        times = []
+        for r in range(rounds):
+            t0 = time.perf_counter()
+            extract_batch_ray(paths, out_dir=Path(tmp) / f"r{r}", rules_only=True, chunk_size=10)
+            times.append(time.perf_counter() - t0)
+    ray.shutdown()
+    print(f"Ray engine, local Ray with {cores} CPUs:        {n / min(times):7.1f} letters/s "
+          f"(local batch, {cores} processes: {n / min(batchp) if batchp else n / min(batch1):.1f})")
 
 
 def model(paths: list[Path], limit: int, model_name: str | None) -> None:

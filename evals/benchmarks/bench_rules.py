@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from llm_extract.reading.letter import letter_from_text, pdf_text
+from llm_extract.reading.letter import letter_from_text, pdf_text, pdf_text_pdfium, pdf_text_pypdf
+from llm_extract.pipeline import extract
 from llm_extract.rules import extract_rules
 
 DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "dwc"
@@ -33,6 +34,19 @@ def main() -> int:
     raws = [pdf_text(p, str(p)) if p.suffix.lower() == ".pdf" else p.read_text(encoding="utf-8")
             for p in paths]
     read_s = time.perf_counter() - t0
+
+    pdfs = [p for p in paths if p.suffix.lower() == ".pdf"]
+    for name, reader in (("pypdf", pdf_text_pypdf), ("pypdfium2", pdf_text_pdfium)):
+        t0 = time.perf_counter()
+        for p in pdfs:
+            reader(p, str(p))
+        secs = time.perf_counter() - t0
+        print(f"PDF to text with {name:<10} {len(pdfs) / secs:8.1f} letters/s ({len(pdfs)} PDFs, {secs:.2f} s)")
+    t0 = time.perf_counter()
+    for p in paths:
+        extract(p, rules_only=True)
+    secs = time.perf_counter() - t0
+    print(f"PDF to record, rules-only, end to end (1 process): {len(paths) / secs:8.1f} letters/s")
 
     items = 0
     t0 = time.perf_counter()

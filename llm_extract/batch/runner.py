@@ -645,3 +645,9 @@ async def aextract_batch(
             yield result  # type: ignore[misc]
     finally:
         await asyncio.to_thread(run.close)
+
+
+# Shared with the Ray engine (llm_extract.batch.ray).
+default_extract = _default_extract
+check_extract_kwargs = _check_extract_kwargs
+describe_failure = _describe

@@ -70,11 +70,17 @@ def _formats(value: str) -> list[str]:
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
 @click.option("--stop-after-failures", type=click.IntRange(1), default=None,
               help="Stop after this many failures in a row (e.g. the endpoint is down); resumable.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process. ray: Ray tasks on a cluster (the [ray] extra); -j is then the "
+                   "model requests each Ray task keeps in flight.")
+@click.option("--address", default=None, help="Ray cluster address for --engine ray (e.g. auto, "
+              "ray://head:10001); default: start a local Ray instance.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table; warnings only.")
 def batch_cmd(inputs: tuple[str, ...], out_dir: Path, rules_only: bool, concurrency: int, processes: bool,
               formats: str, shard: str | None, model: str | None, base_url: str | None,
               prompt: str | None, no_cache: bool,
-              stop_after_failures: int | None, quiet: bool) -> None:
+              stop_after_failures: int | None, quiet: bool, engine: str = "local",
+              address: str | None = None) -> None:
     """Extract every letter under INPUT... into --out, resumably.
 
     INPUT is a file, a folder (searched recursively), a glob, or @FILE listing one input
@@ -92,6 +98,21 @@ def batch_cmd(inputs: tuple[str, ...], out_dir: Path, rules_only: bool, concurre
             kwargs[name] = value
     if no_cache:
         kwargs["no_cache"] = True
+    if engine == "ray":
+        if shard or processes or stop_after_failures:
+            raise click.UsageError("--engine ray does not take --shard, --processes or --stop-after-failures")
+        from ..batch.ray import extract_batch_ray
+
+        try:
+            s = extract_batch_ray(list(inputs), out_dir=out_dir, rules_only=rules_only, address=address,
+                                  in_flight=concurrency, formats=_formats(formats), progress=not quiet, **kwargs)
+        except LlmExtractError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not quiet:
+            _print_run(s, out_dir)
+        if s.failed:
+            sys.exit(1)
+        return
     try:
         run = extract_batch(
             list(inputs), out_dir=out_dir, rules_only=rules_only, concurrency=concurrency,

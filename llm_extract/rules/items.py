@@ -42,6 +42,7 @@ _REQUEST_LEADS = [
     re.compile(r"The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the\s+original\s+request,?\s+(?:is\s+(?:for\s+)?)?", re.I),
     re.compile(r"The\s+original\s+request,?\s+", re.I),
 ]
+_ORIGINAL_SENTENCE = re.compile(r"was\s+the\s+original\s+request\.", re.I)
 _REQUEST_TAIL = re.compile(r"(?:,?\s+is|,)\s*$", re.I)
 
 
@@ -68,6 +69,15 @@ def _paragraph_start(text: str, pos: int, floor: int) -> int:
     chunk = text[start:pos]
     if any(lbl.search(chunk) for lbl in _LABELS.values()):
         ends = [m.end() for m in re.finditer(r"[.)\]]\n", text[start:pos])]
+        # "X was the original request. ... The remaining IMR eligible portion ..." is one
+        # paragraph: start it before the "original request" sentence (PDFium drops the
+        # blank line pypdf keeps there).
+        origs = list(_ORIGINAL_SENTENCE.finditer(chunk))
+        if origs:
+            last_label = max(m.end() for lbl in _LABELS.values() for m in lbl.finditer(chunk))
+            before = [e for e in ends if last_label <= e <= origs[-1].start()]
+            if before and origs[-1].start() > last_label:
+                ends = before
         if ends:
             start = start + ends[-1]
     return start

@@ -116,7 +116,9 @@ def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: in
     """What reading or the layout missed shows on the record, never as a quietly short record."""
     warn = record.warnings.append
     for note in letter.warnings:
-        warn(ExtractionWarning(code="damaged_input", field="text", message=note))
+        # The reader says which: the fallback PDF reader ran, or part of the file was damaged.
+        code = "pdf_reader_fallback" if "fallback" in note else "damaged_input"
+        warn(ExtractionWarning(code=code, field="text", message=note))
     for name, offset in (("summary", sections.summary), ("issues", sections.issues)):
         if offset < 0:
             heading = "CLINICAL CASE SUMMARY" if name == "summary" else "IMR ISSUES, DECISIONS AND RATIONALES"
