@@ -140,6 +140,7 @@ def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[
 from .batch_cli import register as _register_batch_commands  # noqa: E402 - after main exists
 
 _register_batch_commands(main)  # batch, stats, merge (llm_extract/batch_cli.py)
+__import__("llm_extract.serve.cli").serve.cli.register(main)  # serve, view (llm_extract/serve/cli.py)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m llm_extract`
