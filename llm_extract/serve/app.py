@@ -136,15 +136,31 @@ class _State:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.metrics = Metrics()
-        self.executor = cf.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="llm-extract")
+        self._executor: cf.ThreadPoolExecutor | None = None
         self.pending = 0
         self.lock = threading.Lock()
         self.settings = None if config.rules_only else config.model_settings()
         self.data_dir = config.data_dir
         self.uploads = self.data_dir / "uploads"
         self.tmp = self.data_dir / "tmp"
+        for folder in (self.uploads, self.tmp):
+            folder.mkdir(parents=True, exist_ok=True)
         self.jobs = JobManager(self.data_dir / "batches", extract_kwargs=self.batch_kwargs,
                                concurrency=config.batch_concurrency, on_result=self.metrics.batch_letter)
+
+    def executor(self) -> cf.ThreadPoolExecutor:
+        """The extraction threads (made again after a lifespan shut them down)."""
+        with self.lock:
+            if self._executor is None:
+                self._executor = cf.ThreadPoolExecutor(max_workers=self.config.workers,
+                                                       thread_name_prefix="llm-extract")
+            return self._executor
+
+    def shutdown(self) -> None:
+        with self.lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def batch_kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
         if options.get("rules_only"):
@@ -160,14 +176,12 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        for folder in (state.uploads, state.tmp):
-            folder.mkdir(parents=True, exist_ok=True)
         state.jobs.start()
         try:
             yield
         finally:
             await asyncio.to_thread(state.jobs.stop)
-            state.executor.shutdown(wait=False, cancel_futures=True)
+            state.shutdown()
 
     app = FastAPI(
         title="llm_extract",
@@ -192,6 +206,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's "error parsing the body": an invalid request like any other
+            return _problem(422, "ValidationError", "Invalid request", "the body is not valid JSON")
         names = {404: "NotFound", 405: "MethodNotAllowed"}
         return _problem(exc.status_code, names.get(exc.status_code, "HTTPError"), str(exc.detail),
                         headers=getattr(exc, "headers", None))
@@ -327,7 +343,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     async def run(make_letter: Callable[[], Letter], opts: dict[str, Any], source: str | None) -> tuple[Letter, IMRRecord]:
         loop = asyncio.get_running_loop()
         try:
-            letter, result = await loop.run_in_executor(state.executor, extract_now, make_letter, opts)
+            letter, result = await loop.run_in_executor(state.executor(), extract_now, make_letter, opts)
         finally:
             release()
         if isinstance(result, BaseException):

@@ -72,6 +72,7 @@ class JobManager:
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> None:
         """Queue every job a previous server left unfinished, then start the worker."""
+        self._queue = queue.Queue()
         for job in sorted(self._all(), key=lambda j: j["created"]):
             if job["state"] in ("queued", "running"):
                 self._queue.put(job["id"])
