@@ -176,6 +176,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        await asyncio.to_thread(_prune, state.uploads, config.keep_uploads_hours * 3600)
         state.jobs.start()
         try:
             yield
@@ -659,6 +660,15 @@ def _allowed_folder(config: ServeConfig, folder: str) -> Path:
     if not resolved.is_dir():
         raise ProblemError(422, "InputError", "No such folder", "the folder does not exist under --batch-root")
     return resolved
+
+
+def _prune(folder: Path, max_age: float) -> None:
+    """Drop review uploads older than ``max_age`` seconds (letters are health information)."""
+    cutoff = time.time() - max_age
+    for path in folder.glob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def _probe_models(base_url: str, api_key: str | None) -> tuple[bool, str]:

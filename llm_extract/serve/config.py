@@ -50,6 +50,9 @@ class ServeConfig:
     retry_after: int = 2
     #: Origins allowed by CORS; empty: no CORS headers at all.
     cors_origins: tuple[str, ...] = ()
+    #: Review uploads (kept so a reviewed letter can be saved as a fixture) older than this
+    #: are deleted when the server starts.
+    keep_uploads_hours: float = 24.0
     #: Threads of one batch job.
     batch_concurrency: int = 2
 
