@@ -142,8 +142,10 @@ def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[
 
 
 from .batch import register  # noqa: E402 - after main exists
+from ..serve.cli import register as register_serve  # noqa: E402
 
 register(main)  # batch, stats, merge (llm_extract/cli/batch.py)
+register_serve(main)  # serve, view (llm_extract/serve/cli.py; FastAPI loads only when serve runs)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m llm_extract`

@@ -1,0 +1,140 @@
+"""The review view: a letter's text with every evidence span highlighted beside its record.
+
+One HTML page with its stylesheet and script inline (:mod:`.view_assets`), used twice:
+``GET /`` serves it empty with an upload form (``mode="server"``), and ``llm-extract view``
+writes it with the records and their letters' texts embedded (``mode="offline"``): one
+self-contained file that loads nothing from the network (its Content-Security-Policy
+forbids it).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import llm_extract
+from llm_extract import IMRRecord
+
+from .view_assets import CSS, JS
+
+__all__ = ["render_page", "entry", "entries_from_jsonl"]
+
+_CSP_OFFLINE = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+                "img-src data:; connect-src 'none'")
+
+
+def _script_json(data: Any) -> str:
+    """JSON safe inside a <script> element (no '</script>', no '<!--')."""
+    return (json.dumps(data, ensure_ascii=False).replace("&", "\\u0026")
+            .replace("<", "\\u003c").replace(">", "\\u003e"))
+
+
+def entry(record: IMRRecord | dict[str, Any], text: str | None, *, source: str | None = None,
+          note: str | None = None, upload_id: str | None = None) -> dict[str, Any]:
+    """One letter for the view: the record as JSON and the normalised text its spans index."""
+    rec = record.model_dump(mode="json") if isinstance(record, IMRRecord) else record
+    return {"source": source or (rec.get("provenance") or {}).get("source"), "text": text,
+            "record": rec, "note": note, "upload_id": upload_id}
+
+
+def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline", title: str = "IMR review",
+                rules_only_server: bool = False) -> str:
+    """The review page; ``mode="server"`` adds the upload form and fixture saving."""
+    data = {"entries": list(entries)}
+    config = {"mode": mode}
+    csp = "" if mode == "server" else f'<meta http-equiv="Content-Security-Policy" content="{_CSP_OFFLINE}">'
+    if mode == "server":
+        checked = "checked" + (" disabled" if rules_only_server else "")
+        controls = f"""
+<form id="upload">
+  <input type="file" id="file" name="file" accept=".pdf,.txt,.text,.html,.htm,.md,.markdown">
+  <label title="deterministic pass only"><input type="checkbox" id="rules-only" {checked}> rules only</label>
+  <button type="submit" id="extract">Extract</button>
+</form>
+<label>token <input type="password" id="token" size="10" autocomplete="off"></label>"""
+    else:
+        controls = ""
+    picker = '<label style="display:none">letter <select id="entry"></select></label>'
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+{csp}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{CSS}</style>
+</head><body>
+<header><h1>{html.escape(title)}</h1>{controls}{picker}<span id="status"></span></header>
+<main><div id="letter"><p class="empty">{"Upload a letter to see its values in the text." if mode == "server" else "No records."}</p></div>
+<div id="record"></div></main>
+<script type="application/json" id="review-config">{_script_json(config)}</script>
+<script type="application/json" id="review-data">{_script_json(data)}</script>
+<script>{JS}</script>
+</body></html>
+"""
+
+
+def _resolve(path: str, base: Path) -> Path | None:
+    p = Path(path)
+    for cand in ([p] if p.is_absolute() else [p, base / p]):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def entries_from_jsonl(path: str | os.PathLike[str], *, warn: Any = None) -> list[dict[str, Any]]:
+    """Entries for the offline view from a ``records.jsonl`` (batch) or ``extract`` output.
+
+    A batch line carries ``path`` and ``record`` (duplicate lines, ``record: null``, are
+    skipped); an ``extract`` line is the record with ``source``. Each letter is read again
+    from its path (absolute, else relative to the working folder or the JSONL's folder);
+    a letter that cannot be read is shown without text, with a note, and ``warn`` is called.
+    """
+    src = Path(path)
+    base = src.resolve().parent
+    out: list[dict[str, Any]] = []
+    with src.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except ValueError:
+                if warn:
+                    warn(f"{src}:{n}: not JSON; skipped")
+                continue
+            if not isinstance(data, dict):
+                continue
+            if "record" in data:
+                if data.get("record") is None:
+                    continue
+                rec_data, letter_path = data["record"], data.get("path") or data.get("source")
+                source = data.get("source")
+            else:
+                rec_data, letter_path, source = data, data.get("source"), data.get("source")
+            try:
+                record = IMRRecord.model_validate(rec_data)
+            except Exception:
+                if warn:
+                    warn(f"{src}:{n}: not an IMR record; skipped")
+                continue
+            source = source or record.provenance.source or letter_path
+            text, note = None, None
+            found = _resolve(letter_path, base) if letter_path else None
+            if found is None:
+                note = f"letter file not found: {letter_path}; the record is shown without the text"
+            else:
+                try:
+                    letter = llm_extract.read_letter(found)
+                    text = letter.text
+                    sha = record.provenance.text_sha256
+                    if sha and sha != letter.sha256:
+                        note = f"{letter_path} changed since it was extracted: the highlights may be off"
+                except llm_extract.LlmExtractError as exc:
+                    note = f"letter could not be read: {exc}"
+            if note and warn:
+                warn(f"{source}: {note}")
+            out.append(entry(record, text, source=source, note=note))
+    return out
