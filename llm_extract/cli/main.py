@@ -93,9 +93,13 @@ def _summarise(total: int, failures: list[str]) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Only the first N fixtures by name (a quick comparison on a slow model).")
 @click.option("-q", "--quiet", is_flag=True, help="No per-letter progress on stderr.")
+@click.option("--constrain/--no-constrain", default=None,
+              help="Send the answer's JSON schema as a decoding constraint (default: only to the embedded "
+                   "server, after a self-test shows it is applied).")
 def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[str, ...], rules_only: bool,
              baseline: str | None, out_dir: Path | None, base_url: str | None, cache_dir: str | None,
-             retry_failed: bool, show_errors: bool, limit: int | None, quiet: bool) -> None:
+             retry_failed: bool, show_errors: bool, limit: int | None, quiet: bool,
+             constrain: bool | None) -> None:
     """Score extraction on the hand-labelled fixtures under every prompt × model asked for.
 
     Every prompt × model is a named run beside the rules-only run and the majority-answer
@@ -112,9 +116,14 @@ def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[
             click.echo(line, err=True)
 
     try:
+        settings = None
+        if constrain is not None and not rules_only:
+            from ..model.settings import Settings
+
+            settings = Settings.resolve(base_url=base_url, cache_dir=cache_dir, constrain=constrain)
         ev = evaluate(fixtures_dir, models=models, prompts=prompts, rules_only=rules_only, baseline=baseline,
                       base_url=base_url, cache_dir=cache_dir, retry_failed=retry_failed, limit=limit,
-                      progress=progress)
+                      progress=progress, settings=settings)
     except LlmExtractError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{len(ev.runs)} run(s) over {len(ev.letters)} letters ({ev.labelled_items} labelled items)"

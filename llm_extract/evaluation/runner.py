@@ -336,7 +336,7 @@ def remember_cost(settings: Settings, prompt_ref: str, text_sha256: str, cost: d
 
 def _run_settings(settings: Settings) -> dict[str, Any]:
     keep = ("model", "base_url", "temperature", "seed", "n_ctx", "max_tokens", "mode", "max_reasks",
-            "max_retries", "timeout")
+            "max_retries", "timeout", "constrain", "threads")
     return {k: getattr(settings, k) for k in keep} | {"cache_dir": os.fspath(settings.cache_dir)}
 
 

@@ -50,7 +50,9 @@ def cache_key(
 def question_key(settings: Settings, *, endpoint: str, prompt: str, text_sha256: str, part: str) -> str:
     """:func:`cache_key` for one question asked under ``settings`` (the one place it is built)."""
     return cache_key(model=settings.model, endpoint=endpoint, prompt=prompt, text_sha256=text_sha256,
-                     sampling=settings.sampling(), part=part, mode=settings.mode)
+                     sampling=settings.sampling(), part=part,
+                     # A schema-constrained answer can differ from a free one: a key of its own.
+                     mode=settings.mode + ("+schema" if settings.wants_constraint() else ""))
 
 
 class AnswerCache:

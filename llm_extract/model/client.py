@@ -188,7 +188,7 @@ class ModelClient:
                 )
             from .local_server import shared_server
 
-            self._base_url = shared_server(s.model, home=data_home(), n_ctx=s.n_ctx).base_url
+            self._base_url = shared_server(s.model, home=data_home(), n_ctx=s.n_ctx, n_threads=s.threads).base_url
         raw = openai.OpenAI(
             base_url=self._base_url,
             # A local server needs no key, but the client insists on one.
@@ -285,8 +285,7 @@ class ModelClient:
         meter = Usage()
         token = _meter.set(meter)
         source_token = _source.set(source)
-        want = self.settings.constrain if self.settings.constrain is not None else self.settings.base_url is None
-        constrained = want and self.settings.mode == "json" and self.check_constraint(usage)
+        constrained = self.settings.wants_constraint() and self.check_constraint(usage)
         schema_token = _schema.set(answer_model.model_json_schema() if constrained else None)
         try:
             answer = client.chat.completions.create(

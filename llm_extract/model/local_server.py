@@ -10,6 +10,7 @@ every letter.
 from __future__ import annotations
 
 import atexit
+import os
 import importlib.util
 import json
 import socket
@@ -91,8 +92,10 @@ class LocalServer:
             # Prompts hold letter text: keep llama.cpp's per-request printing off.
             "--verbose", "False",
         ]
-        if self.n_threads:
-            cmd += ["--n_threads", str(self.n_threads)]
+        # llama-cpp-python's server generates with cpu_count // 2 threads unless told: on a
+        # 2-core machine that is one core idle. Use every core for prompt and generation.
+        threads = self.n_threads or os.cpu_count() or 1
+        cmd += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -153,13 +156,13 @@ _shared: dict[tuple[str, int, str], LocalServer] = {}
 _lock = threading.Lock()
 
 
-def shared_server(model: str, *, home: Path, n_ctx: int) -> LocalServer:
+def shared_server(model: str, *, home: Path, n_ctx: int, n_threads: int | None = None) -> LocalServer:
     """A started server for ``model``, reused for the rest of the process."""
-    key = (model, n_ctx, str(home))
+    key = (model, n_ctx, str(home), n_threads)
     with _lock:
         server = _shared.get(key)
         if server is None or not server.running():
-            server = LocalServer(model, home=home, n_ctx=n_ctx)
+            server = LocalServer(model, home=home, n_ctx=n_ctx, n_threads=n_threads)
             server.start()
             _shared[key] = server
         return server

@@ -64,6 +64,8 @@ class Settings:
     mode: str = "json"
     #: Send the answer's JSON schema as a decoding constraint where the endpoint proves (by a
     #: self-test request) that it applies it; off, or not applied, means plain JSON mode.
+    #: Threads for the embedded server (None: every core; llama-cpp-python alone uses half).
+    threads: int | None = None
     #: None means: on for the embedded llama.cpp server, off for other endpoints unless asked.
     constrain: bool | None = None
 
@@ -95,6 +97,12 @@ class Settings:
     def is_local(self) -> bool:
         """True when no endpoint is configured and the embedded model will be started."""
         return self.base_url is None
+
+    def wants_constraint(self) -> bool:
+        """Whether to send the answer schema as a decoding constraint (see ``constrain``)."""
+        if self.mode != "json":
+            return False
+        return self.constrain if self.constrain is not None else self.base_url is None
 
     def sampling(self) -> dict[str, Any]:
         """The sampling parameters sent with every request (and part of the cache key)."""

@@ -153,7 +153,8 @@ def _item(text: str, raw) -> Item:  # type: ignore[no-untyped-def]
         values[name] = value
         evidence[name] = _span(start, end)
     chunk = text[req_start:req_end]
-    treatment = treatment_name(request)
+    kind = classify(request)
+    treatment = treatment_name(request, kind.category.value if kind else None)
     if treatment:
         values["treatment"] = treatment
         evidence["treatment"] = _span(req_start, req_end)
@@ -165,7 +166,6 @@ def _item(text: str, raw) -> Item:  # type: ignore[no-untyped-def]
     if quantity:
         values["quantity"] = quantity[0]
         evidence["quantity"] = _span(req_start + quantity[1], req_start + quantity[2])
-    kind = classify(request)
     if kind is not None:
         values["category"] = kind.category
         values["drug_class"] = kind.drug_class

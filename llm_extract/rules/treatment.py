@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["treatment_name"]
+__all__ = ["treatment_name", "KEEPS_BODY_PART"]
+
+#: Categories whose treatment names keep the body part and side (the schema's list).
+KEEPS_BODY_PART = frozenset({"diagnostic", "injection", "surgery"})
 
 _NUM_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
@@ -77,6 +80,9 @@ _SCHEDULE = [
     r"#\s*\d+",
     rf"\b(?:one|two|three|four|five|six)\s+times\s+(?:a|per)\s+(?:week|day|month)\b",
     r"\b(?:once|twice)\s+(?:a|per)\s+(?:week|day|month)\b",
+    r"\b(?:once|twice|\w+\s+times)\s+(?:weekly|daily|monthly)\b",
+    rf"\b{_NUM}\s*(?:hours?|hrs?)\s*(?:a|per|/|each)\s*(?:day|week|visit)\b",
+    rf"\b{_NUM}\s*(?:days?|nights?)\s*(?:a|per|/)\s*week\b",
     r"\b(?:weekly|monthly|daily)\b",
     r"\(\s*\d+\s*\)",
     r"\(\s*(?:unknown|unspecified)\s+(?:quantity|number|duration)\s*\)",
@@ -113,6 +119,26 @@ _BODY_TAIL = re.compile(
     r"le|ue|rue|lue|rle|lle|bue|ble|body|low\s+back)\b.*$",
     re.I,
 )
+# Evaluations and visits lose the body part they are for ("Orthopedic consultation for the
+# left knee"); only after a preposition or comma, so "Consult with hip specialist" stays.
+_EVALUATION = re.compile(
+    r"\b(?:consult\w*|evaluations?|re-?evaluations?|visits?|follow[- ]?ups?|referrals?|exam\w*|assessments?)\b",
+    re.I,
+)
+_SIDE_OR_PART = (
+    r"(?:bilateral|left|right|both|upper|lower|low|mid|cervical|thoracic|lumbar|lumbosacral|sacral|"
+    r"spine|neck|back|shoulders?|elbows?|wrists?|hands?|fingers?|hips?|knees?|ankles?|feet|foot|legs?|"
+    r"arms?|extremit(?:y|ies))"
+)
+_LEADING_PART = re.compile(
+    rf"^(?:{_SIDE_OR_PART}(?:\s*(?:,|and|&|/)\s*|\s+))+"
+    r"(?=(?:physical|occupational|chiropractic|acupuncture|massage|aquatic|orthopedic|consult|follow)\w*\b)",
+    re.I,
+)
+_LEADING_SIDE = re.compile(r"^(?:bilateral|left|right|both)\s+(?=[a-z])", re.I)
+_PREP_BODY_TAIL = re.compile(
+    rf"(?:\s*,\s*|\s*,?\s*\b(?:for|to|of|on|at|in)\b\s+(?:the\s+)?){_SIDE_OR_PART}\b.*$", re.I
+)
 _SPACES = re.compile(r"\s{2,}")
 _TAIL_ASIDE = re.compile(r"\s+to\s+be\s+(?:done|performed|provided)\s+by\b.*$", re.I)
 _PAREN = re.compile(r"\s*\(([^()]*)\)")
@@ -145,8 +171,13 @@ def _drop_spelled_out(text: str) -> str:
 _EDGE = re.compile(r"^[\s,;:.\-]+|[\s,;:\-(]+$")
 
 
-def treatment_name(request: str) -> str:
-    """The treatment's plain name, from the request's words (see the module docstring)."""
+def treatment_name(request: str, category: str | None = None) -> str:
+    """The treatment's plain name, from the request's words (see the module docstring).
+
+    ``category`` (the lexicon's, where it placed the request) decides whether the body part
+    stays: it does for imaging, injections and surgery, not for therapies, evaluations and
+    equipment (whose side words go: "Bilateral hearing aids" → "Hearing aids").
+    """
     text = _ASIDE.sub("", request)
     text = _POST_OP_DRUG.sub("", text)
     text = _drop_spelled_out(text)
@@ -159,7 +190,7 @@ def treatment_name(request: str) -> str:
     if _looks_like_drug(text):
         name = _drug_name(text)
     else:
-        name = _service_name(text)
+        name = _service_name(text, category)
     name = _tidy(name)
     return (name[:1].upper() + name[1:]) if name else _tidy(request)
 
@@ -205,15 +236,24 @@ def _compound_name(text: str) -> str | None:
     return "/".join(names) + (f" {base.group(1).lower()}" if base else "")
 
 
-def _service_name(text: str) -> str:
+def _service_name(text: str, category: str | None = None) -> str:
     text = _CONTRAST.sub("", text)
     text = _SCHEDULE_RE.sub(" ", text)
     text = re.sub(r"\(\s*\)", "", text)
     text = _SPACES.sub(" ", text).strip(" ,;")
-    if _THERAPY.search(text) and not re.search(r"\b(?:MRI|CT|x-?ray|EMG|NCV|NCS|inject\w*|surgery|arthroscop\w*)\b", text, re.I):
+    if category in KEEPS_BODY_PART or re.search(
+            r"\b(?:MRI|CT|x-?rays?|EMG|NCV|NCS|inject\w*|surgery|arthroscop\w*|\w+ectomy|\w+plasty)\b", text, re.I):
+        return text
+    if _THERAPY.search(text):
         text = _BODY_TAIL.sub("", text)
         # "two physical therapy ... and eight physical therapy ..." names one service
         text = re.split(r"\s+and\s+(?=(?:\w+\s+)?(?:physical|occupational)\s)", text, maxsplit=1)[0]
+        text = _LEADING_PART.sub("", text)
+    elif _EVALUATION.search(text):
+        text = _PREP_BODY_TAIL.sub("", text)
+        text = _LEADING_PART.sub("", text)
+    elif category == "durable_medical_equipment":
+        text = _LEADING_SIDE.sub("", text)
     return text
 
 
