@@ -1,0 +1,101 @@
+"""imr-hybrid@3, the default: the model is asked only what the rules left open.
+
+Cassettes under tests/cassettes/test_open_pass/ were recorded against the embedded
+Qwen2.5-Coder-1.5B server (llama-cpp-python 0.3.36, PDFium text); see conftest.py for
+re-recording. Expected values come from the hand-made labels and from the recorded request
+bodies, never from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import LABELS, LETTERS, RECORD_URL
+from llm_extract import IMRRecord, extract, read_letter
+from llm_extract.evaluation.scoring import match_diagnoses
+from llm_extract.model.settings import Settings
+from llm_extract.rules.layout import find_sections
+
+CASSETTES = Path(__file__).resolve().parent / "cassettes" / "test_open_pass"
+
+pytestmark = [pytest.mark.vcr, pytest.mark.block_network]
+
+
+def _settings(tmp_path: Path, **kw: Any) -> Settings:
+    return Settings.resolve(base_url=RECORD_URL, model="qwen2.5-coder-1.5b",
+                            cache_dir=tmp_path / "answers", env={}, **kw)
+
+
+def _label(stem: str) -> IMRRecord:
+    return IMRRecord.from_json((LABELS / f"{stem}.json").read_text())
+
+
+def _requests(name: str) -> list[dict[str, Any]]:
+    data = yaml.safe_load((CASSETTES / f"{name}.yaml").read_text())
+    return [json.loads(i["request"]["body"]) for i in data["interactions"]]
+
+
+def test_no_call_when_the_rules_answer_everything(tmp_path: Path) -> None:
+    # No cassette and no network: any request would fail the test.
+    record = extract(LETTERS / "CM16-0213037.pdf", settings=_settings(tmp_path))
+    label = _label("CM16-0213037")
+    assert record.provenance.prompt == "imr-hybrid@3"
+    assert record.provenance.model_calls == 0 and not record.provenance.cache_hit
+    assert [i.category for i in record.items] == [i.category for i in label.items]
+    assert [i.treatment for i in record.items] == [i.treatment for i in label.items]
+    assert match_diagnoses(record.diagnoses, label.diagnoses) == len(label.diagnoses) == len(record.diagnoses)
+    assert all(span.source == "rules" for span in record.evidence.values())
+
+
+def test_open_diagnoses_are_asked_with_the_summary_alone(tmp_path: Path) -> None:
+    # CM16-0242419's summary states its diagnoses in no phrasing the rules read.
+    stem = "CM16-0242419"
+    letter = read_letter(LETTERS / f"{stem}.pdf")
+    record = extract(letter, settings=_settings(tmp_path))
+    sent = _requests("test_open_diagnoses_are_asked_with_the_summary_alone")
+    assert len(sent) == 1 == record.provenance.model_calls
+    user = sent[0]["messages"][-1]["content"]
+    assert "CLINICAL CASE SUMMARY" in user and "Decision rationale" not in user and "Items:" not in user
+    sections = find_sections(letter.text)
+    for i, dx in enumerate(record.diagnoses):
+        span = record.evidence[f"diagnoses.{i}"]
+        assert span.source == "model" and sections.summary <= span.start < span.end <= sections.issues
+    label = _label(stem)
+    assert record.diagnoses and match_diagnoses(record.diagnoses, label.diagnoses) >= 1
+    # The rules' values stand: every item field the rules read is still the label's.
+    assert [i.category for i in record.items] == [i.category for i in label.items]
+
+
+def test_an_open_item_is_asked_with_its_request_and_guideline_line(tmp_path: Path) -> None:
+    # CM17-0008479's 8th item ("Localized intense neurostimulation therapy") names no
+    # category the lexicon knows; its diagnoses the rules did read.
+    stem = "CM17-0008479"
+    record = extract(LETTERS / f"{stem}.pdf", settings=_settings(tmp_path))
+    sent = _requests("test_an_open_item_is_asked_with_its_request_and_guideline_line")
+    assert len(sent) == 1
+    user = sent[0]["messages"][-1]["content"]
+    assert "8. Localized intense neurostimulation therapy" in user and "MAXIMUS guideline:" in user
+    assert "CLINICAL CASE SUMMARY" not in user and "\n1. " not in user
+    item = record.items[7]
+    assert item.category is not None and item.evidence["category"].source == "model"
+    label = _label(stem)
+    assert [i.category for i in record.items[:7]] == [i.category for i in label.items[:7]]
+
+
+def test_schema_constraint_is_self_tested_then_sent(tmp_path: Path) -> None:
+    from llm_extract.pipeline import model_client
+
+    settings = _settings(tmp_path, constrain=True)
+    record = extract(LETTERS / "CM16-0242419.pdf", settings=settings)
+    sent = _requests("test_schema_constraint_is_self_tested_then_sent")
+    probe, ask = sent[0], sent[-1]
+    assert probe["response_format"]["schema"]["properties"]["answer"]["enum"] == ["constrained-ok"]
+    assert model_client(settings).constraint_applied is True
+    # The real question carries its answer model's schema as the grammar.
+    assert set(ask["response_format"]["schema"]["properties"]) == {"diagnoses"}
+    assert record.provenance.model_calls == 2  # the probe is counted, once per client
