@@ -32,7 +32,7 @@ from ..reading.letter import Letter
 from ..record import ExtractionWarning, IMRRecord
 from ..rules import RulesResult
 
-__all__ = ["run_model_pass", "estimate_tokens", "Question"]
+__all__ = ["run_model_pass", "plan_questions", "Question"]
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,6 @@ _EXTRA_TEXT = {
     "sex": '"sex": male or female, as stated (man/gentleman = male, woman/lady = female; null if not stated)',
     "date_of_injury": '"date_of_injury": the date of the industrial injury as YYYY-MM-DD (null if not stated)',
 }
-
-
-def estimate_tokens(text: str) -> int:
-    """A conservative token count for ``text`` (no tokenizer needed)."""
-    return int(len(text) / _CHARS_PER_TOKEN) + 1
 
 
 @dataclass
