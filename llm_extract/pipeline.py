@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .errors import InputError
 from .reading import Letter, letter_from_text, read_letter
 from .record import IMRRecord
-from .rules import extract_rules
+from .rules import read_rules
 
 if TYPE_CHECKING:
     from .model.cache import AnswerCache
@@ -82,7 +82,8 @@ def extract(
     """
     started = time.perf_counter()
     doc = load(letter, text=text, source=source)
-    record = extract_rules(doc)
+    rules = read_rules(doc)
+    record = rules.record
     if not rules_only:
         from .model.model_pass import run_model_pass
         from .model.prompts import load_prompt
@@ -93,7 +94,7 @@ def extract(
                                         timeout=timeout)
         record = run_model_pass(
             doc,
-            record,
+            rules,
             prompt=load_prompt(prompt),
             client=model_client(settings),
             cache=None if no_cache else answer_cache(settings.cache_dir),

@@ -101,10 +101,10 @@ class _ShortDiagnoses(HybridAnswer):
 def _ask(settings: Settings, model: type[BaseModel], usage: Usage) -> Any:
     from llm_extract.model.model_pass import plan_questions
     from llm_extract.model.prompts import load_prompt
-    from llm_extract.rules.rules_pass import extract_rules
+    from llm_extract.rules.rules_pass import read_rules
 
     letter = read_letter(LETTERS / f"{SHORT}.pdf")
-    q = plan_questions(load_prompt(HYBRID), letter, extract_rules(letter),
+    q = plan_questions(load_prompt(HYBRID), letter, read_rules(letter),
                        n_ctx=settings.n_ctx, max_tokens=settings.max_tokens)[0]
     return ModelClient(settings).ask(q.messages, model, context=q.context, source=letter.source, usage=usage)
 

@@ -23,7 +23,7 @@ from llm_extract.model.local_model import LocalModel, assemble, model_file
 from llm_extract.model.merge import locate, merge_full
 from llm_extract.model.model_pass import plan_questions
 from llm_extract.model.prompts import available_prompts, load_prompt, load_prompt_file
-from llm_extract.rules.rules_pass import extract_rules
+from llm_extract.rules.rules_pass import extract_rules, read_rules
 from llm_extract.model.settings import Settings
 
 
@@ -336,8 +336,8 @@ def test_locate_exact_across_line_breaks_and_fuzzy() -> None:
 
 def test_long_letter_is_split_by_item_never_truncated() -> None:
     letter = read_letter(LETTERS / "CM16-0213037.pdf")
-    rules = extract_rules(letter)
-    assert len(rules.items) == 2
+    rules = read_rules(letter)
+    assert len(rules.record.items) == 2
     prompt = load_prompt("imr-hybrid@1")  # shows the whole letter, so a long one must split
     whole = plan_questions(prompt, letter, rules, n_ctx=8192, max_tokens=1024)
     assert len(whole) == 1

@@ -417,90 +417,15 @@ class BatchRun:
 
     def _run(self) -> Iterator[BatchResult]:
         started = time.perf_counter()
-        if self.out_dir is not None:
-            self._store = OutputStore(self.out_dir, fsync=self._fsync)
-            if self._store.torn_bytes:
-                log.warning("%s: dropped a torn last line (%d bytes) left by an interrupted run",
-                            self.out_dir, self._store.torn_bytes)
+        self._open_store()
         bar = _progress_bar(self._total) if self._progress else None
-        executor = self._make_executor()
-        pending: dict[cf.Future[_Outcome], _Task] = {}
-        waiting: dict[str, list[_Task]] = defaultdict(list)
-        # Keep the queue short: enough to keep workers busy, never the whole corpus.
-        max_pending = 2 * self._concurrency
-        backoff = self.backoff
-        fails_in_a_row = 0
+        dispatch = _Dispatch(self, bar)
         completed = False
-
-        def settle(outs: Iterable[_Outcome]) -> Iterator[BatchResult]:
-            nonlocal fails_in_a_row
-            for out in outs:
-                if out.kind == "failed":
-                    fails_in_a_row += 1
-                    if _retryable(out):
-                        backoff.failed()
-                elif out.kind == "done":
-                    fails_in_a_row = 0
-                    backoff.succeeded()
-                for res in self._finish(out, waiting):
-                    if bar is not None:
-                        _tick(bar, self.summary)
-                    yield res
-
-        def wait_some(timeout: float | None = None) -> Iterator[BatchResult]:
-            done, _ = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
-            outs = []
-            for fut in done:
-                task = pending.pop(fut)
-                try:
-                    outs.append(fut.result())
-                except Exception as exc:  # a process worker that could not even return
-                    outs.append(_Outcome(task, "failed", error=exc))
-            yield from settle(outs)
-
         try:
-            for task in self._tasks():
-                if isinstance(task, BatchResult):
-                    if bar is not None:
-                        _tick(bar, self.summary)
-                    yield task
-                    continue
-                if self._stop_after and fails_in_a_row >= self._stop_after:
-                    self.summary.aborted = f"{fails_in_a_row} failures in a row"
-                    log.error("stopping: %s; run the same command again to resume", self.summary.aborted)
-                    break
-                # Back off after an overloaded or unreachable endpoint, still collecting
-                # results of the requests already in flight.
-                while (wait_for := backoff.remaining()) > 0:
-                    if pending:
-                        yield from wait_some(timeout=wait_for)
-                    else:
-                        backoff.clock.sleep(wait_for)
-                if executor is None:
-                    yield from settle([self._work(task)])
-                    continue
-                while len(pending) >= max_pending:
-                    yield from wait_some()
-                try:
-                    fut = self._submit(executor, task)
-                except cf.BrokenExecutor:
-                    # A worker process died (e.g. out of memory): its letters were recorded
-                    # as failed; start a fresh pool for the rest.
-                    log.warning("a worker process died; starting new ones")
-                    executor.shutdown(wait=False, cancel_futures=True)
-                    executor = self._make_executor()
-                    assert executor is not None
-                    fut = self._submit(executor, task)
-                pending[fut] = task
-            while pending:
-                yield from wait_some()
-            for sha, tasks in waiting.items():  # defensive: nothing may vanish unreported
-                for t in tasks:
-                    yield self._failed(t, sha, "InternalError", "duplicate left unsettled", None)
+            yield from dispatch.run()
             completed = True
         finally:
-            if executor is not None:
-                executor.shutdown(wait=completed, cancel_futures=True)
+            dispatch.shutdown(wait=completed)
             self.summary.seconds = time.perf_counter() - started
             if bar is not None:
                 bar.close()
@@ -511,10 +436,115 @@ class BatchRun:
 
             write_outputs(self.out_dir, formats=self._formats, run=self.summary.as_dict())
 
+    def _open_store(self) -> None:
+        """Open the output folder's logs, if there is one (dropping a torn last line)."""
+        if self.out_dir is None:
+            return
+        self._store = OutputStore(self.out_dir, fsync=self._fsync)
+        if self._store.torn_bytes:
+            log.warning("%s: dropped a torn last line (%d bytes) left by an interrupted run",
+                        self.out_dir, self._store.torn_bytes)
+
     def _submit(self, executor: cf.Executor, task: _Task) -> cf.Future[_Outcome]:
         if isinstance(executor, cf.ProcessPoolExecutor):
             return executor.submit(_process_work, task, self._extract, self._shard)
         return executor.submit(self._work, task)
+
+
+class _Dispatch:
+    """One run's scheduling: feed tasks to the executor, keep the queue short, back off after
+    overload, stop after too many failures in a row, and settle each outcome as it lands."""
+
+    def __init__(self, run: BatchRun, bar: Any) -> None:
+        self.batch = run
+        self.bar = bar
+        self.executor = run._make_executor()
+        self.pending: dict[cf.Future[_Outcome], _Task] = {}
+        self.waiting: dict[str, list[_Task]] = defaultdict(list)
+        # Keep the queue short: enough to keep workers busy, never the whole corpus.
+        self.max_pending = 2 * run._concurrency
+        self.fails_in_a_row = 0
+
+    def run(self) -> Iterator[BatchResult]:
+        """Every task's result, in the order they settle; then any duplicate left waiting."""
+        run = self.batch
+        for task in run._tasks():
+            if isinstance(task, BatchResult):
+                self._tick()
+                yield task
+                continue
+            if run._stop_after and self.fails_in_a_row >= run._stop_after:
+                run.summary.aborted = f"{self.fails_in_a_row} failures in a row"
+                log.error("stopping: %s; run the same command again to resume", run.summary.aborted)
+                break
+            yield from self._back_off()
+            if self.executor is None:
+                yield from self._settle([run._work(task)])
+                continue
+            while len(self.pending) >= self.max_pending:
+                yield from self._wait_some()
+            self.pending[self._submit(task)] = task
+        while self.pending:
+            yield from self._wait_some()
+        for sha, tasks in self.waiting.items():  # defensive: nothing may vanish unreported
+            for t in tasks:
+                yield run._failed(t, sha, "InternalError", "duplicate left unsettled", None)
+
+    def shutdown(self, *, wait: bool) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=wait, cancel_futures=True)
+
+    def _tick(self) -> None:
+        if self.bar is not None:
+            _tick(self.bar, self.batch.summary)
+
+    def _back_off(self) -> Iterator[BatchResult]:
+        """Back off after an overloaded or unreachable endpoint, still collecting the results
+        of the requests already in flight."""
+        backoff = self.batch.backoff
+        while (wait_for := backoff.remaining()) > 0:
+            if self.pending:
+                yield from self._wait_some(timeout=wait_for)
+            else:
+                backoff.clock.sleep(wait_for)
+
+    def _submit(self, task: _Task) -> cf.Future[_Outcome]:
+        assert self.executor is not None
+        try:
+            return self.batch._submit(self.executor, task)
+        except cf.BrokenExecutor:
+            # A worker process died (e.g. out of memory): its letters were recorded
+            # as failed; start a fresh pool for the rest.
+            log.warning("a worker process died; starting new ones")
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self.batch._make_executor()
+            assert self.executor is not None
+            return self.batch._submit(self.executor, task)
+
+    def _wait_some(self, timeout: float | None = None) -> Iterator[BatchResult]:
+        done, _ = cf.wait(self.pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        outs = []
+        for fut in done:
+            task = self.pending.pop(fut)
+            try:
+                outs.append(fut.result())
+            except Exception as exc:  # a process worker that could not even return
+                outs.append(_Outcome(task, "failed", error=exc))
+        yield from self._settle(outs)
+
+    def _settle(self, outs: Iterable[_Outcome]) -> Iterator[BatchResult]:
+        backoff = self.batch.backoff
+        for out in outs:
+            if out.kind == "failed":
+                self.fails_in_a_row += 1
+                if _retryable(out):
+                    backoff.failed()
+            elif out.kind == "done":
+                self.fails_in_a_row = 0
+                backoff.succeeded()
+            for res in self.batch._finish(out, self.waiting):
+                self._tick()
+                yield res
 
 
 def _owns_file(shard: Shard | None, task: _Task) -> bool:

@@ -176,6 +176,18 @@ def _f(value: float | None, digits: int = 3) -> str:
 def render_markdown(ev: Evaluation) -> str:
     """The whole report as Markdown."""
     out = [
+        *_md_intro(ev),
+        *_md_accuracy(ev),
+        *_md_baseline(ev),
+        *_md_runs(ev),
+        *_md_letter_errors(ev),
+    ]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_intro(ev: Evaluation) -> list[str]:
+    """The heading, what the cells mean, the baselines and the cost table."""
+    return [
         "# Extraction evaluation",
         "",
         f"llm-extract {ev.version}, {ev.created}. Fixtures: `{ev.fixtures}`, {len(ev.letters)} letters, "
@@ -203,23 +215,36 @@ def render_markdown(ev: Evaluation) -> str:
         "Mean field accuracy: the mean over all schema fields, a field the run does not give counting 0.",
         "",
         *_split_section(ev),
-        "## Accuracy by field",
-        "",
     ]
+
+
+def _md_accuracy(ev: Evaluation) -> list[str]:
+    """One row per field, one column per run and the majority answer."""
     heads = ["field", *[r.name for r in ev.runs], MAJORITY]
     rows = [[row, *[_cell(r.metric(row)) for r in ev.runs], _cell(_majority(ev, row))] for row in _rows(ev)]
-    out += _md_table(heads, rows)
-    if ev.changes or ev.baseline:
-        out += ["", f"## Against the baseline ({ev.baseline})", ""]
-        worse = [c for c in ev.changes if c.worse]
-        if not worse:
-            out.append("No figure is lower than the baseline.")
-        else:
-            out += _md_table(
-                ["run", "figure", "baseline run", "baseline", "now", "verdict"],
-                [[c.run, c.field, c.baseline_run, _change_cell(c.baseline), _change_cell(c.current),
-                  "**REGRESSION** (below the baseline's interval)" if c.regression else "worse (within interval)"]
-                 for c in worse])
+    return ["## Accuracy by field", "", *_md_table(heads, rows)]
+
+
+def _md_baseline(ev: Evaluation) -> list[str]:
+    """The figures lower than the baseline's, if a baseline was given."""
+    if not (ev.changes or ev.baseline):
+        return []
+    out = ["", f"## Against the baseline ({ev.baseline})", ""]
+    worse = [c for c in ev.changes if c.worse]
+    if not worse:
+        out.append("No figure is lower than the baseline.")
+    else:
+        out += _md_table(
+            ["run", "figure", "baseline run", "baseline", "now", "verdict"],
+            [[c.run, c.field, c.baseline_run, _change_cell(c.baseline), _change_cell(c.current),
+              "**REGRESSION** (below the baseline's interval)" if c.regression else "worse (within interval)"]
+             for c in worse])
+    return out
+
+
+def _md_runs(ev: Evaluation) -> list[str]:
+    """Per run: the category confusion matrix, failed letters and re-asked letters."""
+    out: list[str] = []
     for run in ev.runs:
         conf = _confusion(run)
         failed = run.failed
@@ -237,7 +262,12 @@ def render_markdown(ev: Evaluation) -> str:
         if run.reasked:
             out.append(f"Letters that needed a re-ask ({len(run.reasked)}): "
                        + ", ".join(f"`{c.name}` ({c.reasks})" for c in run.reasked))
-    out += ["", "## What each run got wrong, letter by letter", ""]
+    return out
+
+
+def _md_letter_errors(ev: Evaluation) -> list[str]:
+    """Every wrong field of every letter, with each run's value."""
+    out = ["", "## What each run got wrong, letter by letter", ""]
     errors = letter_errors(ev)
     if not errors:
         out.append("Every run got every scored field of every letter right.")
@@ -248,7 +278,7 @@ def render_markdown(ev: Evaluation) -> str:
                            *[_show(row["got"][r.name]) if r.name in row["got"] else "✓" for r in ev.runs]]
                           for row in rows_])
         out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    return out
 
 
 def _change_cell(d: dict[str, Any]) -> str:

@@ -465,15 +465,7 @@ def evaluate(
     if rules_only and (models or prompts):
         raise ConfigError("rules_only runs the deterministic pass alone; drop the models and prompts")
     root = Path(fixtures) if fixtures is not None else DEFAULT_FIXTURES
-    fxs = load_fixtures(root)
-    if limit is not None:
-        if limit < 1:
-            raise ConfigError(f"limit must be at least 1, not {limit}")
-        # The first ``limit`` of each split, so a quick run still shows dev beside test.
-        fxs = [fx for fx in fxs if [f.name for f in fxs if f.split == fx.split].index(fx.name) < limit]
-    splits: dict[str, list[str]] = {}
-    for fx in fxs:
-        splits.setdefault(fx.split, []).append(fx.name)
+    fxs = _select_fixtures(load_fixtures(root), limit)
 
     specs: list[RunSpec] = []
     base_settings = None
@@ -483,21 +475,9 @@ def evaluate(
         base_settings = settings or Settings.resolve(base_url=base_url, api_key=api_key, cache_dir=cache_dir)
         specs = _specs(list(models) or [base_settings.model], list(prompts) or ["imr-hybrid"])
 
-    from ..pipeline import load
-
     t_read = time.perf_counter()
-    letters: dict[str, Any] = {}
-    unreadable: dict[str, LlmExtractError] = {}
-    for fx in fxs:
-        try:
-            letters[fx.name] = load(fx.letter)
-        except LlmExtractError as exc:
-            unreadable[fx.name] = exc
+    letters = _read_letters(fxs, root)
     read_seconds = time.perf_counter() - t_read
-    if unreadable:
-        # A fixture letter that cannot be read is a broken fixture set, not a model failure.
-        name, exc = next(iter(unreadable.items()))
-        raise ConfigError(f"fixture letter {name!r} cannot be read: {exc}", source=str(root))
 
     runs = [_rules_run(fxs, letters, progress)]
     for spec in specs:
@@ -505,9 +485,49 @@ def evaluate(
         run_settings = base_settings.replace(model=spec.model)
         runs.append(_model_run(spec, run_settings, fxs, letters, retry_failed, progress))
 
+    ev = _evaluation(fxs, runs, root, read_seconds)
+    if baseline is not None:
+        ev.baseline, ev.changes = compare(ev, baseline)
+    ev.seconds = time.perf_counter() - started
+    return ev
+
+
+def _select_fixtures(fxs: list[Fixture], limit: int | None) -> list[Fixture]:
+    """The fixtures to score: all, or the first ``limit`` of each split."""
+    if limit is None:
+        return fxs
+    if limit < 1:
+        raise ConfigError(f"limit must be at least 1, not {limit}")
+    # The first ``limit`` of each split, so a quick run still shows dev beside test.
+    return [fx for fx in fxs if [f.name for f in fxs if f.split == fx.split].index(fx.name) < limit]
+
+
+def _read_letters(fxs: list[Fixture], root: Path) -> dict[str, Any]:
+    """Every fixture's letter, read once for all runs; an unreadable one is a broken fixture set."""
+    from ..pipeline import load
+
+    letters: dict[str, Any] = {}
+    unreadable: dict[str, LlmExtractError] = {}
+    for fx in fxs:
+        try:
+            letters[fx.name] = load(fx.letter)
+        except LlmExtractError as exc:
+            unreadable[fx.name] = exc
+    if unreadable:
+        # A fixture letter that cannot be read is a broken fixture set, not a model failure.
+        name, exc = next(iter(unreadable.items()))
+        raise ConfigError(f"fixture letter {name!r} cannot be read: {exc}", source=str(root))
+    return letters
+
+
+def _evaluation(fxs: list[Fixture], runs: list[RunResult], root: Path, read_seconds: float) -> Evaluation:
+    """The evaluation of ``runs`` over ``fxs``, with the majority-answer baseline beside them."""
+    splits: dict[str, list[str]] = {}
+    for fx in fxs:
+        splits.setdefault(fx.split, []).append(fx.name)
     for run in runs:
         run.splits = splits
-    ev = Evaluation(
+    return Evaluation(
         runs=runs,
         majority=majority_baseline([fx.label for fx in fxs]),
         fixtures=_shown_path(root),
@@ -517,10 +537,6 @@ def evaluate(
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         read_seconds=read_seconds,
     )
-    if baseline is not None:
-        ev.baseline, ev.changes = compare(ev, baseline)
-    ev.seconds = time.perf_counter() - started
-    return ev
 
 
 def _shown_path(path: Path) -> str:

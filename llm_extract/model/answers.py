@@ -14,7 +14,7 @@ import re
 from copy import copy
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator, model_validator
 
@@ -137,6 +137,15 @@ def _check_sex_in_text(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
+def _fields_of(model: type[BaseModel], *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``model``'s fields as :func:`pydantic.create_model` takes them, in declaration order."""
+    return {
+        name: (info.annotation, copy(info))
+        for name, info in model.model_fields.items()
+        if name not in exclude
+    }
+
+
 class AnswerBase(BaseModel):
     # Extra keys from a chatty model are ignored rather than re-asked: they carry no value.
     model_config = ConfigDict(extra="ignore")
@@ -224,27 +233,24 @@ class ItemLabel(ItemWords):
         return self
 
 
-class HybridAnswer(_PatientChecks):
-    """The model's answer to ``imr-hybrid``: per-item labels and letter-level facts."""
+class _HybridChecks(_PatientChecks):
+    """The item labels and diagnoses of a :class:`HybridAnswer`, and its checks."""
 
     items: list[ItemLabel]
     diagnoses: list[str] = Field(default_factory=list)
-    age: int | None = Field(default=None, ge=0, le=120)
-    sex: Literal["male", "female"] | None = None
-    date_of_injury: dt.date | None = None
 
     @field_validator("diagnoses")
     @classmethod
     def _clean(cls, v: list[str]) -> list[str]:
         return [" ".join(d.split()) for d in v if d and d.strip()]
 
-    @field_validator("date_of_injury")
+    @field_validator("date_of_injury", check_fields=False)
     @classmethod
     def _doi(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
         return _check_date_in_text(v, "date_of_injury", info)
 
     @model_validator(mode="after")
-    def _covers_items(self, info: ValidationInfo) -> HybridAnswer:
+    def _covers_items(self, info: ValidationInfo) -> Any:
         wanted = _ctx(info).get("indices")
         if wanted is None:
             return self
@@ -260,11 +266,20 @@ class HybridAnswer(_PatientChecks):
         return self
 
 
+# The patient's age and sex and the date of injury are the record's own fields (generated,
+# not retyped), after the items and diagnoses; the JSON schema's name stays HybridAnswer.
+HybridAnswer: type[_HybridChecks] = create_model(
+    "HybridAnswer", __base__=_HybridChecks, __module__=__name__,
+    __doc__="The model's answer to ``imr-hybrid``: per-item labels and letter-level facts.",
+    **_fields_of(Patient),
+    date_of_injury=_fields_of(IMRRecord)["date_of_injury"],
+)
+
 _EXTRAS = ("age", "sex", "date_of_injury")
 
 
 @lru_cache(maxsize=8)
-def hybrid_answer_model(ask: frozenset[str]) -> type[HybridAnswer]:
+def hybrid_answer_model(ask: frozenset[str]) -> type[_HybridChecks]:
     """A :class:`HybridAnswer` whose JSON schema shows only the extras named in ``ask``.
 
     The model is not shown the patient fields that the rules already filled, so it spends
@@ -274,7 +289,7 @@ def hybrid_answer_model(ask: frozenset[str]) -> type[HybridAnswer]:
         return HybridAnswer
     hidden = [name for name in _EXTRAS if name not in ask]
 
-    class NarrowHybridAnswer(HybridAnswer):
+    class NarrowHybridAnswer(HybridAnswer):  # type: ignore[valid-type,misc]
         @classmethod
         def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
             out = super().model_json_schema(*args, **kwargs)
@@ -293,15 +308,6 @@ def hybrid_answer_model(ask: frozenset[str]) -> type[HybridAnswer]:
 # The models are generated from the record's own fields, so a change to the contract reaches
 # the prompt's schema without retyping; their JSON schema names stay FullAnswer, FullItem,
 # FullReviewer and FullPatient.
-
-
-def _fields_of(model: type[BaseModel], *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``model``'s fields as :func:`pydantic.create_model` takes them, in declaration order."""
-    return {
-        name: (info.annotation, copy(info))
-        for name, info in model.model_fields.items()
-        if name not in exclude
-    }
 
 
 class _FullItemChecks(ItemWords):

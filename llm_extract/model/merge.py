@@ -233,6 +233,19 @@ def _match_items(rules: list[Item], model: list[FullItem]) -> dict[int, int]:
 def merge_full(record: IMRRecord, answer: FullAnswer, text: str) -> IMRRecord:
     """Fill the rules record with an ``imr-full`` answer, cross-checking every shared field."""
     out = record.model_copy(deep=True)
+    _merge_scalars(out, answer, text)
+    _merge_reviewer(out, answer, text)
+    _fill_patient(out, text, answer.patient.age, answer.patient.sex, answer.date_of_injury)
+    _set_diagnoses(out, text, answer.diagnoses)
+    if out.items:
+        _merge_items(out, answer.items, text)
+    else:
+        _items_from_model(out, answer.items, text)
+    return out
+
+
+def _merge_scalars(out: IMRRecord, answer: FullAnswer, text: str) -> None:
+    """The header fields: the model fills what the rules left empty; a disagreement warns."""
     for field in _SCALARS:
         ours, theirs = getattr(out, field), getattr(answer, field)
         if theirs is None:
@@ -251,6 +264,10 @@ def merge_full(record: IMRRecord, answer: FullAnswer, text: str) -> IMRRecord:
             _unlocated(out, field, _show(theirs))
         else:
             out.evidence[field] = span
+
+
+def _merge_reviewer(out: IMRRecord, answer: FullAnswer, text: str) -> None:
+    """The reviewer's licensure states and specialties, where the rules found none."""
     for name in ("licensure_states", "specialties"):
         if not getattr(out.reviewer, name) and getattr(answer.reviewer, name):
             values = list(getattr(answer.reviewer, name))
@@ -261,37 +278,38 @@ def merge_full(record: IMRRecord, answer: FullAnswer, text: str) -> IMRRecord:
                     _unlocated(out, f"reviewer.{name}.{i}", v)
                 else:
                     out.evidence[f"reviewer.{name}.{i}"] = span
-    _fill_patient(out, text, answer.patient.age, answer.patient.sex, answer.date_of_injury)
-    _set_diagnoses(out, text, answer.diagnoses)
 
-    if out.items:
-        pairs = _match_items(out.items, answer.items)
-        for i, j in pairs.items():
-            got = answer.items[j]
-            if got.decision is not out.items[i].decision:
-                _warn(out, "model_disagrees", f"items.{i}.decision",
-                      f"rules read {out.items[i].decision.value} on the decision line, the model said "
-                      f"{got.decision.value}; the rules' value is kept")
-            _label_item(out, i, text, got.treatment, got.category, got.drug_class)
-            fill = {k: getattr(got, k) for k in ("strength", "quantity", "claims_administrator_guideline",
-                                                  "maximus_guideline")
-                    if getattr(out.items[i], k) is None and getattr(got, k) is not None}
-            if not out.items[i].rationale and got.rationale:
-                fill["rationale"] = got.rationale
-            if fill:
-                out.items[i] = _relabel(out.items[i], **fill)
-        for i in range(len(out.items)):
-            if i not in pairs:
-                _warn(out, "model_missed_item", f"items.{i}", "the model's answer has no item matching this request")
-        for j, got in enumerate(answer.items):
-            if j not in pairs.values():
-                _warn(out, "model_extra_item", "items",
-                      f"the model gave an item the rules did not find: {got.request[:80]!r}")
-        return out
 
-    # The rules found no decision line (a layout they do not know): the model's items are
-    # all there is, each with its request located in the text.
-    for n, got in enumerate(answer.items):
+def _merge_items(out: IMRRecord, items: list[FullItem], text: str) -> None:
+    """Label the rules' items from the model's matching ones; warn on a missed or extra item."""
+    pairs = _match_items(out.items, items)
+    for i, j in pairs.items():
+        got = items[j]
+        if got.decision is not out.items[i].decision:
+            _warn(out, "model_disagrees", f"items.{i}.decision",
+                  f"rules read {out.items[i].decision.value} on the decision line, the model said "
+                  f"{got.decision.value}; the rules' value is kept")
+        _label_item(out, i, text, got.treatment, got.category, got.drug_class)
+        fill = {k: getattr(got, k) for k in ("strength", "quantity", "claims_administrator_guideline",
+                                              "maximus_guideline")
+                if getattr(out.items[i], k) is None and getattr(got, k) is not None}
+        if not out.items[i].rationale and got.rationale:
+            fill["rationale"] = got.rationale
+        if fill:
+            out.items[i] = _relabel(out.items[i], **fill)
+    for i in range(len(out.items)):
+        if i not in pairs:
+            _warn(out, "model_missed_item", f"items.{i}", "the model's answer has no item matching this request")
+    for j, got in enumerate(items):
+        if j not in pairs.values():
+            _warn(out, "model_extra_item", "items",
+                  f"the model gave an item the rules did not find: {got.request[:80]!r}")
+
+
+def _items_from_model(out: IMRRecord, items: list[FullItem], text: str) -> None:
+    """The rules found no decision line (a layout they do not know): the model's items are
+    all there is, each with its request located in the text."""
+    for n, got in enumerate(items):
         item = Item(
             request=got.request, decision=got.decision,
             medically_necessary=got.decision is Decision.OVERTURNED,
@@ -308,5 +326,4 @@ def merge_full(record: IMRRecord, answer: FullAnswer, text: str) -> IMRRecord:
         else:
             item.evidence["request"] = span
         out.items.append(item)
-    return out
 

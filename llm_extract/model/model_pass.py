@@ -23,16 +23,16 @@ from pydantic import BaseModel, ValidationError
 
 from .answers import FullAnswer, HybridAnswer, hybrid_answer_model
 from .cache import AnswerCache, question_key
-from ..errors import ExtractionError, InputError, ModelError
+from ..errors import ExtractionError, InputError
 from .client import ModelClient, Usage
-from ..rules.layout import find_sections
 from .merge import merge_full, merge_hybrid
 from .open_pass import merge_open, open_answer_model, open_questions, render_questions
 from .prompts import Prompt, load_prompt
 from ..reading.letter import Letter
 from ..record import ExtractionWarning, IMRRecord
+from ..rules import RulesResult
 
-__all__ = ["run_model_pass", "estimate_tokens", "Question"]
+__all__ = ["run_model_pass", "plan_questions", "Question"]
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,6 @@ _EXTRA_TEXT = {
     "sex": '"sex": male or female, as stated (man/gentleman = male, woman/lady = female; null if not stated)',
     "date_of_injury": '"date_of_injury": the date of the industrial injury as YYYY-MM-DD (null if not stated)',
 }
-
-
-def estimate_tokens(text: str) -> int:
-    """A conservative token count for ``text`` (no tokenizer needed)."""
-    return int(len(text) / _CHARS_PER_TOKEN) + 1
 
 
 @dataclass
@@ -90,18 +85,17 @@ def _ask_text(asked: frozenset[str]) -> str:
     return "Also give " + "; ".join(_EXTRA_TEXT[k] for k in ("age", "sex", "date_of_injury") if k in asked) + ".\n"
 
 
-def excerpt_of(text: str) -> str:
+def excerpt_of(text: str, rules: RulesResult) -> str:
     """The clinical case summary, which is all an excerpt prompt shows of the letter.
 
     The item requests and guideline lines travel in the item list; the rationales, the
     boilerplate and the header add prompt tokens without telling the model anything the
     hybrid answer needs. Without a recognisable summary the whole text is the excerpt.
     """
-    sections = find_sections(text)
-    if sections.summary < 0:
+    if not rules.summary_found:
         return text
-    end = sections.issues if sections.issues > sections.summary else len(text)
-    return text[sections.summary:end].strip()
+    start, end = rules.summary
+    return text[start:end].strip()
 
 
 def _item_lines(record: IMRRecord, indices: list[int], detail: bool) -> str:
@@ -114,11 +108,12 @@ def _item_lines(record: IMRRecord, indices: list[int], detail: bool) -> str:
     return "\n".join(lines)
 
 
-def _hybrid_question(prompt: Prompt, letter_text: str, full_text: str, record: IMRRecord,
+def _hybrid_question(prompt: Prompt, letter_text: str, full_text: str, rules: RulesResult,
                      indices: list[int], asked: frozenset[str], part: str) -> Question:
+    record = rules.record
     values = {"letter": letter_text, "ask": _ask_text(asked)}
     if "excerpt" in prompt.variables:
-        values["excerpt"] = excerpt_of(full_text)
+        values["excerpt"] = excerpt_of(full_text, rules)
     if "items" in prompt.variables:
         values["items"] = _item_lines(record, indices, detail=False)
     if "items_detail" in prompt.variables:
@@ -143,9 +138,10 @@ def _item_starts(text: str, record: IMRRecord) -> list[int]:
     return starts
 
 
-def plan_questions(prompt: Prompt, letter: Letter, record: IMRRecord, *, n_ctx: int,
+def plan_questions(prompt: Prompt, letter: Letter, rules: RulesResult, *, n_ctx: int,
                    max_tokens: int) -> list[Question]:
     """The model calls needed for ``letter`` under ``prompt``, split by item if too long."""
+    record = rules.record
     budget = n_ctx - max_tokens
     text = letter.text
     if prompt.answer == "full":
@@ -162,7 +158,7 @@ def plan_questions(prompt: Prompt, letter: Letter, record: IMRRecord, *, n_ctx: 
 
     asked = _missing_extras(record)
     indices = list(range(1, len(record.items) + 1))
-    whole = _hybrid_question(prompt, text, text, record, indices, asked, "all")
+    whole = _hybrid_question(prompt, text, text, rules, indices, asked, "all")
     if whole.tokens() <= budget:
         return [whole]
 
@@ -178,7 +174,7 @@ def plan_questions(prompt: Prompt, letter: Letter, record: IMRRecord, *, n_ctx: 
     questions = []
     for n, (start, end) in enumerate(zip(starts, bounds), start=1):
         chunk = opening.rstrip("\n") + "\n[...]\n" + text[start:end]
-        q = _hybrid_question(prompt, chunk, text, record, [n], asked if n == 1 else frozenset(), f"item{n}")
+        q = _hybrid_question(prompt, chunk, text, rules, [n], asked if n == 1 else frozenset(), f"item{n}")
         if q.tokens() > budget:
             raise InputError(
                 f"item {n} with the letter's opening needs about {q.tokens():,} prompt tokens, over the "
@@ -199,63 +195,36 @@ def _combine(answers: list[HybridAnswer]) -> HybridAnswer:
 
 def run_model_pass(
     letter: Letter,
-    record: IMRRecord,
+    rules: RulesResult,
     *,
     prompt: Prompt,
     client: ModelClient,
     cache: AnswerCache | None,
 ) -> IMRRecord:
-    """Ask the model what ``prompt`` asks, merge its answers into ``record`` and return it.
+    """Ask the model what ``prompt`` asks, merge its answers into the rules record and return it.
 
-    ``record`` (the rules-only record) is not modified. Raises :class:`ModelError`,
+    ``rules.record`` (the rules-only record) is not modified. Raises :class:`ModelError`,
     :class:`InputError`, or :class:`ExtractionError` carrying the rules-only record.
     """
-    settings = client.settings
+    record = rules.record
     if prompt.answer == "open":
         if record.items:
-            return _run_open(letter, record, prompt=prompt, client=client, cache=cache)
+            return _run_open(letter, rules, prompt=prompt, client=client, cache=cache)
         prompt = load_prompt("imr-full")  # nothing numbered to ask about: the full fallback below
-    warnings: list[ExtractionWarning] = []
-    if prompt.answer == "hybrid" and not record.items:
-        # No decision line found: the rules cannot number the items, so the whole record
-        # has to come from the model.
-        warnings.append(ExtractionWarning(
-            code="prompt_fallback", field="items",
-            message=f"the rules found no items, so {prompt.ref} fell back to imr-full",
-        ))
-        prompt = load_prompt("imr-full")
-
-    questions = plan_questions(prompt, letter, record, n_ctx=settings.n_ctx, max_tokens=settings.max_tokens)
+    prompt, warnings = _fallback_without_items(prompt, record)
+    settings = client.settings
+    questions = plan_questions(prompt, letter, rules, n_ctx=settings.n_ctx, max_tokens=settings.max_tokens)
     usage = Usage()
     answers: list[Any] = []
     hits = 0
     for q in questions:
         key = question_key(settings, endpoint=client.endpoint, prompt=prompt.ref,
                            text_sha256=letter.sha256, part=q.part)
-        entry = cache.get(key) if cache is not None else None
-        if entry is not None:
-            try:
-                answers.append(q.answer_model.model_validate(entry["answer"], context=q.context))
-            except ValidationError:
-                # Stored before a check was added that this answer fails: ask again.
-                pass
-            else:
-                hits += 1
-                continue
-        spent = Usage()
-        try:
-            answer = client.ask(q.messages, q.answer_model, context=q.context, source=letter.source, usage=spent)
-        except ExtractionError as exc:
-            usage.add(spent)
-            raise ExtractionError(
-                exc.message, source=letter.source, last_answer=exc.last_answer,
-                usage=usage.as_dict(), rules_record=record,
-            ) from exc
-        except ModelError:
-            raise
-        usage.add(spent)
-        if cache is not None:
-            cache.put(key, answer.model_dump(mode="json"), spent.as_dict())
+        answer = _cached_answer(cache, key, q.answer_model, q.context)
+        if answer is not None:
+            hits += 1
+        else:
+            answer = _ask(client, q.messages, q.answer_model, q.context, letter, record, usage, cache, key)
         answers.append(answer)
 
     if prompt.answer == "hybrid":
@@ -263,56 +232,88 @@ def run_model_pass(
     else:
         merged = merge_full(record, answers[0], letter.text)
     merged.warnings[:0] = warnings
+    _stamp(merged, client, prompt, usage, cache_hit=hits == len(questions))
+    return merged
+
+
+def _fallback_without_items(prompt: Prompt, record: IMRRecord) -> tuple[Prompt, list[ExtractionWarning]]:
+    """``imr-full`` in place of a hybrid prompt when the rules found no items to number."""
+    if prompt.answer != "hybrid" or record.items:
+        return prompt, []
+    # No decision line found: the rules cannot number the items, so the whole record
+    # has to come from the model.
+    warning = ExtractionWarning(
+        code="prompt_fallback", field="items",
+        message=f"the rules found no items, so {prompt.ref} fell back to imr-full",
+    )
+    return load_prompt("imr-full"), [warning]
+
+
+def _cached_answer(cache: AnswerCache | None, key: str, model: type[BaseModel],
+                   context: dict[str, Any]) -> BaseModel | None:
+    """The stored answer for ``key``, if there is one and it still validates."""
+    entry = cache.get(key) if cache is not None else None
+    if entry is None:
+        return None
+    try:
+        return model.model_validate(entry["answer"], context=context)
+    except ValidationError:
+        return None  # stored before a check was added that this answer fails: ask again
+
+
+def _ask(client: ModelClient, messages: list[dict[str, str]], model: type[BaseModel], context: dict[str, Any],
+         letter: Letter, record: IMRRecord, usage: Usage, cache: AnswerCache | None, key: str) -> BaseModel:
+    """Ask one question, add what it cost to ``usage`` and store the answer in ``cache``.
+
+    An answer that never validates raises :class:`ExtractionError` with the rules-only record.
+    """
+    spent = Usage()
+    try:
+        answer = client.ask(messages, model, context=context, source=letter.source, usage=spent)
+    except ExtractionError as exc:
+        usage.add(spent)
+        raise ExtractionError(
+            exc.message, source=letter.source, last_answer=exc.last_answer,
+            usage=usage.as_dict(), rules_record=record,
+        ) from exc
+    usage.add(spent)
+    if cache is not None:
+        cache.put(key, answer.model_dump(mode="json"), spent.as_dict())
+    return answer
+
+
+def _stamp(merged: IMRRecord, client: ModelClient, prompt: Prompt, usage: Usage, *, cache_hit: bool) -> None:
+    """Record in ``merged``'s provenance which model and prompt answered, and what it cost."""
     prov = merged.provenance
-    prov.model = settings.model
+    prov.model = client.settings.model
     prov.base_url = client.endpoint
     prov.prompt = prompt.ref
     prov.prompt_tokens = usage.prompt_tokens
     prov.completion_tokens = usage.completion_tokens
     prov.model_calls = usage.calls
     prov.reasks = usage.reasks
-    prov.cache_hit = hits == len(questions)
-    return merged
+    prov.cache_hit = cache_hit
 
 
-def _run_open(letter: Letter, record: IMRRecord, *, prompt: Prompt, client: ModelClient,
+def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: ModelClient,
               cache: AnswerCache | None) -> IMRRecord:
     """``imr-hybrid@3``: one short call for what the rules left open, or none at all."""
-    settings = client.settings
+    record = rules.record
     text = letter.text
-    q = open_questions(text, record)
+    q = open_questions(record, rules.summary)
     usage = Usage()
     hit = False
     answer: BaseModel | None = None
     context: dict[str, Any] = {"text": text, "summary": q.summary, "indices": list(q.items)}
     if not q.empty:
         model = open_answer_model(bool(q.items), q.diagnoses)
-        messages = prompt.render(questions=render_questions(text, record, q))
-        key = question_key(settings, endpoint=client.endpoint, prompt=prompt.ref,
+        key = question_key(client.settings, endpoint=client.endpoint, prompt=prompt.ref,
                            text_sha256=letter.sha256, part="open")
-        entry = cache.get(key) if cache is not None else None
-        if entry is not None:
-            try:
-                answer = model.model_validate(entry["answer"], context=context)
-                hit = True
-            except ValidationError:
-                answer = None  # stored before a newer check: ask again
+        answer = _cached_answer(cache, key, model, context)
+        hit = answer is not None
         if answer is None:
-            try:
-                answer = client.ask(messages, model, context=context, source=letter.source, usage=usage)
-            except ExtractionError as exc:
-                raise ExtractionError(exc.message, source=letter.source, last_answer=exc.last_answer,
-                                      usage=usage.as_dict(), rules_record=record) from exc
-            if cache is not None:
-                cache.put(key, answer.model_dump(mode="json"), usage.as_dict())
+            messages = prompt.render(questions=render_questions(text, record, q))
+            answer = _ask(client, messages, model, context, letter, record, usage, cache, key)
     merged = merge_open(record, answer, text, q, context.get("dropped", []))
-    prov = merged.provenance
-    prov.model = settings.model
-    prov.base_url = client.endpoint
-    prov.prompt = prompt.ref
-    prov.prompt_tokens = usage.prompt_tokens
-    prov.completion_tokens = usage.completion_tokens
-    prov.model_calls = usage.calls
-    prov.reasks = usage.reasks
-    prov.cache_hit = hit
+    _stamp(merged, client, prompt, usage, cache_hit=hit)
     return merged

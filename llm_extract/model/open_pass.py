@@ -24,7 +24,6 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator, model_validator
 
 from ..record import Category, DrugClass, ExtractionWarning, IMRRecord, Span
-from ..rules.layout import find_sections
 from .answers import AnswerBase, ItemWords
 from .merge import locate
 
@@ -44,16 +43,13 @@ class OpenQuestions:
         return not self.items and not self.diagnoses
 
 
-def open_questions(text: str, record: IMRRecord) -> OpenQuestions:
-    """The open questions of ``record`` (the rules-only record of ``text``)."""
+def open_questions(record: IMRRecord, summary: tuple[int, int]) -> OpenQuestions:
+    """The open questions of ``record`` (a rules-only record; ``summary`` its case summary's span)."""
     items = tuple(
         n for n, it in enumerate(record.items, start=1)
         if it.category is None or (it.category is Category.PHARMACEUTICAL and it.drug_class is None)
     )
-    sections = find_sections(text)
-    start = sections.summary if sections.summary >= 0 else 0
-    end = sections.issues if sections.issues > start else len(text)
-    return OpenQuestions(items=items, diagnoses=not record.diagnoses, summary=(start, end))
+    return OpenQuestions(items=items, diagnoses=not record.diagnoses, summary=summary)
 
 
 def render_questions(text: str, record: IMRRecord, q: OpenQuestions) -> str:

@@ -5,6 +5,6 @@
 ``dates`` is the one date parser; ``vocab`` holds the words and patterns the stages share.
 """
 
-from .rules_pass import extract_rules
+from .rules_pass import RulesResult, extract_rules, read_rules
 
-__all__ = ["extract_rules"]
+__all__ = ["extract_rules", "read_rules", "RulesResult"]

@@ -9,6 +9,7 @@ pass to fill.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..errors import InputError
 from .diagnoses import read_diagnoses
@@ -21,7 +22,7 @@ from ..reading.letter import Letter
 from ..record import Decision, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
 from ..version import __version__
 
-__all__ = ["extract_rules", "EXTRACTOR"]
+__all__ = ["extract_rules", "read_rules", "RulesResult", "EXTRACTOR"]
 
 #: Names the deterministic pass in provenance; bump the suffix when a rule changes output.
 EXTRACTOR = f"rules@{__version__}"
@@ -37,11 +38,29 @@ def _span(start: int, end: int) -> Span:
     return Span(start=start, end=end)
 
 
+@dataclass(frozen=True)
+class RulesResult:
+    """What the rules pass hands on: the record, and where the letter's case summary is.
+
+    The sections are found once, here; the model pass reads the summary's span from this
+    object instead of finding the sections again.
+    """
+
+    record: IMRRecord
+    summary: tuple[int, int]  # the case summary's span, or the text before the issues if no heading
+    summary_found: bool  # whether the letter has a "CLINICAL CASE SUMMARY" heading
+
+
 def extract_rules(letter: Letter) -> IMRRecord:
     """Read every layout field of ``letter`` into a record, each value with its span.
 
     Raises :class:`InputError` when the text is not an IMR determination letter.
     """
+    return read_rules(letter).record
+
+
+def read_rules(letter: Letter) -> RulesResult:
+    """:func:`extract_rules`, with the case summary's span for the stages after it."""
     text = letter.text
     letters, cases = count_letters(text)
     if letters > 1:
@@ -109,7 +128,7 @@ def extract_rules(letter: Letter) -> IMRRecord:
             code="unreadable_header", field="case_number",
             message="the letter has a 'Case Number' label but no case number of the form CM00-0000000",
         ))
-    return record
+    return RulesResult(record=record, summary=(summary_start, summary_end), summary_found=sections.summary >= 0)
 
 
 def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: int) -> None:  # type: ignore[no-untyped-def]

@@ -8,12 +8,7 @@ from pathlib import Path
 
 from llm_extract import ConfigError, Settings
 
-__all__ = ["ServeConfig", "default_data_dir", "TOKEN_ENV", "BATCH_ROOT_ENV"]
-
-#: The optional bearer token every /v1 request must carry (read from the environment only).
-TOKEN_ENV = "LLM_EXTRACT_API_TOKEN"
-#: A server-side folder under which POST /v1/batches may name an input folder.
-BATCH_ROOT_ENV = "LLM_EXTRACT_BATCH_ROOT"
+__all__ = ["ServeConfig", "default_data_dir"]
 
 
 def default_data_dir() -> Path:
