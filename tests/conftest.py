@@ -131,9 +131,13 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeModel, Pa
     return model, root, settings
 
 
+#: Test modules whose cassettes hold letter text as pypdf read it (recorded before PDFium).
+_PYPDF_CASSETTES = {"test_model_pass", "test_evaluate"}
+
+
 @pytest.fixture(autouse=True)
 def _cassettes_read_with_pypdf(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """test_model_pass's cassettes were recorded from pypdf's text (the request body holds the
+    """These modules' cassettes were recorded from pypdf's text (the request body holds the
     letter): replay them with pypdf as the reader until they are re-recorded with PDFium's."""
-    if request.node.get_closest_marker("vcr") is not None and request.module.__name__.endswith("test_model_pass"):
+    if request.node.get_closest_marker("vcr") is not None and request.module.__name__.rsplit(".", 1)[-1] in _PYPDF_CASSETTES:
         monkeypatch.setenv("LLM_EXTRACT_PDF_READER", "pypdf")

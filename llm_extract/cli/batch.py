@@ -68,6 +68,8 @@ def _formats(value: str) -> list[str]:
               "$LLM_EXTRACT_BASE_URL, else the embedded local model). The key is read from $OPENAI_API_KEY.")
 @click.option("--prompt", default=None, help="Prompt name for the model pass.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds to wait for one model answer (env LLM_EXTRACT_TIMEOUT; default 300).")
 @click.option("--stop-after-failures", type=click.IntRange(1), default=None,
               help="Stop after this many failures in a row (e.g. the endpoint is down); resumable.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
@@ -80,7 +82,7 @@ def batch_cmd(inputs: tuple[str, ...], out_dir: Path, rules_only: bool, concurre
               formats: str, shard: str | None, model: str | None, base_url: str | None,
               prompt: str | None, no_cache: bool,
               stop_after_failures: int | None, quiet: bool, engine: str = "local",
-              address: str | None = None) -> None:
+              address: str | None = None, timeout: float | None = None) -> None:
     """Extract every letter under INPUT... into --out, resumably.
 
     INPUT is a file, a folder (searched recursively), a glob, or @FILE listing one input
@@ -93,7 +95,7 @@ def batch_cmd(inputs: tuple[str, ...], out_dir: Path, rules_only: bool, concurre
 
     _setup_logging(quiet)
     kwargs: dict[str, Any] = {}
-    for name, value in (("model", model), ("base_url", base_url), ("prompt", prompt)):
+    for name, value in (("model", model), ("base_url", base_url), ("prompt", prompt), ("timeout", timeout)):
         if value is not None:
             kwargs[name] = value
     if no_cache:

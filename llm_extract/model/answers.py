@@ -1,9 +1,14 @@
 """The shapes a model answer must take, and the checks of an answer against its letter.
 
 The validators read the letter text and the deterministic pass's findings from the
-validation context (``{"text": ..., "indices": [...], "decisions": [...]}``) that the
+validation context (``{"text": ..., "indices": [...], "known": [...]}``) that the
 model client passes to instructor. A failed check raises a ``ValueError`` whose message goes
 back to the model in the re-ask, so messages say what is wrong and what the letter says.
+
+A check that only guards a value the rules already read (``known``, see :func:`rules_known`)
+is skipped: the merge keeps the rules' value and records a ``model_disagrees`` warning, so
+such a contradiction never fails the letter or costs a re-ask. Keys the model was not asked
+for are kept aside (see :func:`unasked_keys`) and become ``model_unasked_key`` warnings.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import re
 from copy import copy
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, ValidationInfo, create_model,
+                      field_validator, model_validator)
 
 from ..rules.dates import dates_in_text
 from ..rules.vocab import DECISION_WORD, SEX_WORD_RE
@@ -33,6 +39,8 @@ __all__ = [
     "FullAnswer",
     "coerce_choice",
     "decision_after",
+    "rules_known",
+    "unasked_keys",
 ]
 
 _DECISION = re.compile(rf"\b{DECISION_WORD}\b")
@@ -110,8 +118,30 @@ def _ctx(info: ValidationInfo) -> dict[str, Any]:
     return info.context or {}
 
 
+def _known(info: ValidationInfo, field: str) -> bool:
+    """Whether the rules already read ``field`` (a record path): its check is then the merge's."""
+    return field in _ctx(info).get("known", ())
+
+
+def rules_known(record: IMRRecord) -> frozenset[str]:
+    """The record paths the rules pass filled, for the validation context's ``known``.
+
+    A model value for one of these never replaces the rules' value, so a check that it is
+    written in the letter would only spend a re-ask (or fail the letter) over a value the
+    merge ignores; the merge records the disagreement instead.
+    """
+    known = {name for name in ("case_number", "date_assigned", "date_of_injury", "decision_date",
+                               "ur_denial_date", "application_received") if getattr(record, name) is not None}
+    known |= {f"patient.{name}" for name in ("age", "sex") if getattr(record.patient, name) is not None}
+    if record.items:
+        known.add("items")  # the rules' decision lines stand; the model's items are only matched to them
+    return frozenset(known)
+
+
 def _check_date_in_text(value: dt.date | None, field: str, info: ValidationInfo) -> dt.date | None:
     text = _ctx(info).get("text")
+    if _known(info, field):
+        return value
     if value is not None and text is not None and value not in dates_in_text(text, _ctx(info).get("pivot_year")):
         raise ValueError(
             f"{field} {value.isoformat()} is not a date written in the letter; "
@@ -122,6 +152,8 @@ def _check_date_in_text(value: dt.date | None, field: str, info: ValidationInfo)
 
 def _check_age_in_text(value: int | None, info: ValidationInfo) -> int | None:
     text = _ctx(info).get("text")
+    if _known(info, "patient.age"):
+        return value
     if value is not None and text is not None and not re.search(rf"\b{value}\b", text):
         raise ValueError(f"age {value} does not appear in the letter; give the stated age or null")
     return value
@@ -131,6 +163,8 @@ def _check_sex_in_text(value: str | None, info: ValidationInfo) -> str | None:
     # Letters that never state the sex still say "he or she" in their boilerplate, so only
     # a noun counts as the letter stating it; a small model otherwise guesses "male".
     text = _ctx(info).get("text")
+    if _known(info, "patient.sex"):
+        return value
     if value is not None and text is not None and not SEX_WORD_RE[value].search(text):
         raise ValueError(f"the letter never calls the patient {value}; give the sex only where "
                          "the letter states it, else null")
@@ -146,9 +180,36 @@ def _fields_of(model: type[BaseModel], *, exclude: tuple[str, ...] = ()) -> dict
     }
 
 
+def _no_additional_properties(schema: dict[str, Any]) -> None:
+    # extra="allow" would tell the model that any key is welcome; it is not asked for any.
+    schema.pop("additionalProperties", None)
+
+
 class AnswerBase(BaseModel):
-    # Extra keys from a chatty model are ignored rather than re-asked: they carry no value.
-    model_config = ConfigDict(extra="ignore")
+    """Extra keys from a chatty model are ignored rather than re-asked (they carry no value),
+    but not silently: pydantic keeps them aside (``extra="allow"``, never shown in the JSON
+    schema) for the merge to warn about, and ``model_dump`` writes them back so that an
+    answer from the cache warns the same way."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_no_additional_properties)
+    #: Fields the answer model has but the question did not ask (hidden from its schema):
+    #: set aside like extra keys, unvalidated (see :func:`hybrid_answer_model`).
+    _hidden: ClassVar[frozenset[str]] = frozenset()
+
+
+def unasked_keys(answer: BaseModel, path: str = "") -> list[tuple[str, Any]]:
+    """``(path, value)`` of every key in ``answer`` (nested answers too) that was not asked for."""
+    extra = answer.__pydantic_extra__ or {}
+    found = [(path + key, value) for key, value in extra.items() if value is not None]
+    for name in type(answer).model_fields:
+        value = getattr(answer, name, None)
+        if isinstance(value, BaseModel):
+            found += unasked_keys(value, f"{path}{name}.")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                if isinstance(v, BaseModel):
+                    found += unasked_keys(v, f"{path}{name}.{i}.")
+    return found
 
 
 class _PatientChecks(AnswerBase):
@@ -283,13 +344,28 @@ def hybrid_answer_model(ask: frozenset[str]) -> type[_HybridChecks]:
     """A :class:`HybridAnswer` whose JSON schema shows only the extras named in ``ask``.
 
     The model is not shown the patient fields that the rules already filled, so it spends
-    no tokens on them; the merge ignores such a field if the model gives it anyway.
+    no tokens on them. Such a field given anyway is set aside unvalidated (it cannot fail the
+    letter) and the merge warns that it was ignored (``model_unasked_key``).
     """
     if ask >= frozenset(_EXTRAS):
         return HybridAnswer
     hidden = [name for name in _EXTRAS if name not in ask]
 
     class NarrowHybridAnswer(HybridAnswer):  # type: ignore[valid-type,misc]
+        _hidden: ClassVar[frozenset[str]] = frozenset(hidden)
+
+        @model_validator(mode="wrap")
+        @classmethod
+        def _set_aside_hidden(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+            # A hidden field given anyway is not validated (it cannot fail the letter or cost
+            # a re-ask): it is kept with the extra keys, for the merge's warning.
+            if not isinstance(data, dict) or not any(data.get(k) is not None for k in cls._hidden):
+                return handler(data)
+            obj = handler({k: v for k, v in data.items() if k not in cls._hidden})
+            if obj.__pydantic_extra__ is not None:
+                obj.__pydantic_extra__.update({k: data[k] for k in cls._hidden if data.get(k) is not None})
+            return obj
+
         @classmethod
         def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
             out = super().model_json_schema(*args, **kwargs)
@@ -323,6 +399,8 @@ class _FullAnswerChecks(AnswerBase):
     @classmethod
     def _case_in_text(cls, v: str | None, info: ValidationInfo) -> str | None:
         text = _ctx(info).get("text")
+        if _known(info, "case_number"):
+            return v
         if v is not None and text is not None and v not in text:
             raise ValueError(f"case_number {v} does not appear in the letter; give it as written, or null")
         return v
@@ -337,7 +415,7 @@ class _FullAnswerChecks(AnswerBase):
     def _decisions_match(self, info: ValidationInfo) -> Any:
         ctx = _ctx(info)
         text = ctx.get("text")
-        if text is None:
+        if text is None or _known(info, "items"):
             return self
         problems = []
         for n, item in enumerate(getattr(self, "items", []), start=1):

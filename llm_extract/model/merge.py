@@ -7,7 +7,13 @@ Rules that never bend:
 * a value only the model gives is kept with an evidence span located in the letter, exactly
   or fuzzily; a value that cannot be located is still kept but gets a warning;
 * the model never adds or removes items that the rules found; an item that the model
-  mentions but the rules do not is a warning.
+  mentions but the rules do not is a warning;
+* a key the model was not asked for (an extra key, or a patient field the rules already
+  read and the question left out) is ignored with a ``model_unasked_key`` warning.
+
+The answer validators do not check a value the rules already read against the letter (see
+:func:`~llm_extract.model.answers.rules_known`): a contradiction there is this module's
+warning, never a failed letter or a re-ask.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from rapidfuzz import fuzz
 
 from ..rules.dates import dates_in_text
 from ..rules.vocab import SEX_WORD_RE, STRENGTH_PATTERN
-from .answers import FullAnswer, FullItem, HybridAnswer
+from .answers import FullAnswer, FullItem, HybridAnswer, unasked_keys
 from ..record import Category, Decision, ExtractionWarning, IMRRecord, Item, Span
 
 __all__ = ["locate", "merge_hybrid", "merge_full"]
@@ -136,6 +142,14 @@ def _fill_patient(record: IMRRecord, text: str, age: int | None, sex: str | None
             record.evidence[field] = span
 
 
+def _warn_unasked(record: IMRRecord, answer: Any) -> None:
+    for path, value in unasked_keys(answer):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        _warn(record, "model_unasked_key", path,
+              f"the model gave {path} = {shown}, which it was not asked for; ignored")
+
+
 def _show(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -204,6 +218,14 @@ def merge_hybrid(record: IMRRecord, answer: HybridAnswer, text: str, *, asked: f
         answer.sex if "sex" in asked else None,
         answer.date_of_injury if "date_of_injury" in asked else None,
     )
+    _warn_unasked(out, answer)
+    for name in ("age", "sex", "date_of_injury"):
+        # A field the question left out but the answer model still holds (an answer
+        # validated against the wide model): ignored, never silently.
+        value = getattr(answer, name)
+        if name not in asked and value is not None and name not in (answer.__pydantic_extra__ or {}):
+            _warn(out, "model_unasked_key", name,
+                  f"the model gave {name} = {_show(value)}, which it was not asked for; ignored")
     return out
 
 
@@ -241,6 +263,7 @@ def merge_full(record: IMRRecord, answer: FullAnswer, text: str) -> IMRRecord:
         _merge_items(out, answer.items, text)
     else:
         _items_from_model(out, answer.items, text)
+    _warn_unasked(out, answer)
     return out
 
 

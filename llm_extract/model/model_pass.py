@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .answers import FullAnswer, HybridAnswer, hybrid_answer_model
+from .answers import FullAnswer, HybridAnswer, hybrid_answer_model, rules_known
 from .cache import AnswerCache, question_key
 from ..errors import ExtractionError, InputError
 from .client import ModelClient, Usage
@@ -146,7 +146,8 @@ def plan_questions(prompt: Prompt, letter: Letter, rules: RulesResult, *, n_ctx:
     text = letter.text
     if prompt.answer == "full":
         pivot = record.decision_date.year if record.decision_date else None
-        q = Question("all", prompt.render(letter=text), FullAnswer, {"text": text, "pivot_year": pivot})
+        q = Question("all", prompt.render(letter=text), FullAnswer,
+                     {"text": text, "pivot_year": pivot, "known": rules_known(record)})
         if q.tokens() > budget:
             raise InputError(
                 f"the letter needs about {q.tokens():,} prompt tokens, over the model's context of "
