@@ -195,6 +195,23 @@ def test_model_endpoint_error_is_502_with_rules_record(tmp_path):
         assert 'llm_extract_letters_total{mode="model",outcome="failed"} 1' in metrics
 
 
+def test_answer_that_never_validates_is_502_extraction_error_with_rules_record(tmp_path):
+    with fake_endpoint("invalid") as url, model_client(tmp_path, url, timeout=5) as c:
+        body = assert_problem(c.post("/v1/extract", files=upload(PDF), data={"prompt": "imr-hybrid@2"}),
+                              502, "ExtractionError")
+        assert body["source"] == PDF.name and body["detail"]
+        assert "cannot answer" not in json.dumps(body)  # the model's raw answer is not echoed
+        rules = llm_extract.IMRRecord.model_validate(body["rules_record"])
+        want = llm_extract.extract(PDF, rules_only=True)
+        assert rules.case_number == want.case_number == "CM16-0213037"
+        assert [i.model_dump(exclude={"evidence"}) for i in rules.items] == \
+            [i.model_dump(exclude={"evidence"}) for i in want.items]
+        metrics = c.get("/metrics").text
+        assert 'llm_extract_failures_total{type="ExtractionError"} 1' in metrics
+        assert 'llm_extract_letters_total{mode="model",outcome="failed"} 1' in metrics
+        assert 'llm_extract_tokens_total{kind="prompt"} 11' in metrics  # the failed answer's usage counts
+
+
 def test_model_timeout_is_504_with_rules_record(tmp_path):
     with fake_endpoint("slow", sleep=3) as url, model_client(tmp_path, url, timeout=0.5) as c:
         started = time.monotonic()
