@@ -29,6 +29,10 @@ def _missing_extra() -> None:
 @click.option("--batch-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               envvar="LLM_EXTRACT_BATCH_ROOT",
               help="Allow POST /v1/batches to name server-side folders under this one (env LLM_EXTRACT_BATCH_ROOT).")
+@click.option("--letters-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              envvar="LLM_EXTRACT_LETTERS_DIR",
+              help="Let the review page list and open the letters under this folder by name "
+                   "(GET /v1/letters; env LLM_EXTRACT_LETTERS_DIR).")
 @click.option("--fixtures-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the review page saves corrected records as fixtures (letters/ + labels/).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
@@ -41,7 +45,8 @@ def _missing_extra() -> None:
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_url: str | None, prompt: str,
-              timeout: float | None, data_dir: Path | None, batch_root: Path | None, fixtures_dir: Path | None,
+              timeout: float | None, data_dir: Path | None, batch_root: Path | None, letters_dir: Path | None,
+              fixtures_dir: Path | None,
               workers: int, queue_size: int, max_upload_mb: float, cors_origins: tuple[str, ...],
               log_level: str) -> None:
     """Run the HTTP extraction service and the review page (GET /).
@@ -64,7 +69,7 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
         kwargs = {"data_dir": data_dir} if data_dir is not None else {}
         config = ServeConfig(
             rules_only=rules_only, settings=settings, prompt=prompt, batch_root=batch_root,
-            fixtures_dir=fixtures_dir, api_token=os.environ.get("LLM_EXTRACT_API_TOKEN") or None,
+            fixtures_dir=fixtures_dir, letters_dir=letters_dir, api_token=os.environ.get("LLM_EXTRACT_API_TOKEN") or None,
             max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers, queue_size=queue_size,
             cors_origins=cors_origins, **kwargs)
     except LlmExtractError as exc:

@@ -8,12 +8,14 @@ from pathlib import Path
 
 from llm_extract import ConfigError, Settings
 
-__all__ = ["ServeConfig", "default_data_dir", "TOKEN_ENV", "BATCH_ROOT_ENV"]
+__all__ = ["ServeConfig", "default_data_dir", "TOKEN_ENV", "BATCH_ROOT_ENV", "LETTERS_DIR_ENV"]
 
 #: The optional bearer token every /v1 request must carry (read from the environment only).
 TOKEN_ENV = "LLM_EXTRACT_API_TOKEN"
 #: A server-side folder under which POST /v1/batches may name an input folder.
 BATCH_ROOT_ENV = "LLM_EXTRACT_BATCH_ROOT"
+#: A server-side folder whose letters the review page may list and open by name.
+LETTERS_DIR_ENV = "LLM_EXTRACT_LETTERS_DIR"
 
 
 def default_data_dir() -> Path:
@@ -35,6 +37,8 @@ class ServeConfig:
     batch_root: Path | None = None
     #: Where the review page saves corrected records as fixtures (letters/ + labels/).
     fixtures_dir: Path | None = None
+    #: Letters the review page may pick by name (GET /v1/letters); None: upload only.
+    letters_dir: Path | None = None
     #: Every request runs the deterministic pass only (no model is ever called).
     rules_only: bool = False
     #: How the model is reached (None: resolved from the environment on first use).
@@ -64,6 +68,8 @@ class ServeConfig:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
         if self.batch_root is not None:
             object.__setattr__(self, "batch_root", Path(self.batch_root).expanduser().resolve())
+        if self.letters_dir is not None:
+            object.__setattr__(self, "letters_dir", Path(self.letters_dir).expanduser().resolve())
         if self.fixtures_dir is not None:
             object.__setattr__(self, "fixtures_dir", Path(self.fixtures_dir).expanduser())
 

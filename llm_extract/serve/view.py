@@ -42,19 +42,24 @@ def entry(record: IMRRecord | dict[str, Any], text: str | None, *, source: str |
 
 
 def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline", title: str = "IMR review",
-                rules_only_server: bool = False) -> str:
-    """The review page; ``mode="server"`` adds the upload form and fixture saving."""
+                rules_only_server: bool = False, letters_dir: bool = False) -> str:
+    """The review page; ``mode="server"`` adds the upload form and fixture saving, and with
+    ``letters_dir`` a picker of the letters in the server's --letters-dir (GET /v1/letters)."""
     data = {"entries": list(entries)}
-    config = {"mode": mode}
+    config = {"mode": mode, "letters_dir": bool(letters_dir and mode == "server")}
     csp = "" if mode == "server" else f'<meta http-equiv="Content-Security-Policy" content="{_CSP_OFFLINE}">'
     if mode == "server":
         checked = "checked" + (" disabled" if rules_only_server else "")
+        pick = ("" if not letters_dir else
+                '\n<form id="pick"><label>or a server letter <select id="server-letter">'
+                '<option value="">…</option></select></label>\n'
+                '  <button type="submit" id="open-letter">Open</button></form>')
         controls = f"""
 <form id="upload">
   <input type="file" id="file" name="file" accept=".pdf,.txt,.text,.html,.htm,.md,.markdown">
   <label title="deterministic pass only"><input type="checkbox" id="rules-only" {checked}> rules only</label>
   <button type="submit" id="extract">Extract</button>
-</form>
+</form>{pick}
 <label>token <input type="password" id="token" size="10" autocomplete="off"></label>"""
     else:
         controls = ""

@@ -335,6 +335,33 @@ JS = r"""
 
   function status(text, error) { const s = $("#status"); s.textContent = text; s.className = error ? "error" : ""; }
 
+  async function loadLetters() {
+    const sel = $("#server-letter"); if (!sel) return;
+    const r = await fetch("/v1/letters", {headers: authHeaders()});
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) { status(problemText(data), true); return; }
+    sel.textContent = "";
+    const first = document.createElement("option"); first.value = "";
+    first.textContent = data.letters.length ? "choose (" + data.letters.length + (data.truncated ? "+" : "") + ")" : "none";
+    sel.appendChild(first);
+    data.letters.forEach(l => { const o = document.createElement("option"); o.value = l.name; o.textContent = l.name; sel.appendChild(o); });
+  }
+
+  async function pick(ev) {
+    ev.preventDefault();
+    const name = $("#server-letter").value; if (!name) { status("Choose a server letter first.", true); return; }
+    status("Extracting " + name + "…");
+    const t0 = performance.now();
+    const r = await fetch("/v1/review", {method: "POST", body: JSON.stringify({letter: name, rules_only: $("#rules-only").checked}),
+      headers: Object.assign({"Content-Type": "application/json"}, authHeaders())});
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) { status(problemText(data), true); return; }
+    DATA.entries.push({source: data.source, text: data.text, record: data.record, upload_id: data.upload_id,
+      fixture_name: data.record.case_number || name.split("/").pop().replace(/\.[^.]*$/, "")});
+    fillPicker(); show(DATA.entries.length - 1);
+    status("Extracted " + name + " in " + Math.round(performance.now() - t0) + " ms: " + (data.record.items || []).length + " item(s).");
+  }
+
   async function upload(ev) {
     ev.preventDefault();
     const f = $("#file").files[0]; if (!f) { status("Choose a letter file first.", true); return; }
@@ -353,6 +380,10 @@ JS = r"""
 
   document.addEventListener("DOMContentLoaded", () => {
     const form = $("#upload"); if (form) form.addEventListener("submit", upload);
+    const picker = $("#pick"); if (picker && CFG.letters_dir) {
+      picker.addEventListener("submit", pick); loadLetters();
+      const tok = $("#token"); if (tok) tok.addEventListener("change", loadLetters);
+    }
     fillPicker(); if (DATA.entries.length) show(0);
     $("#letter").addEventListener("click", ev => {
       const m = ev.target.closest("mark"); if (!m) return;
