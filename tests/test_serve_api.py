@@ -289,7 +289,7 @@ def test_review_spans_index_the_returned_text(client):
     item = rec["items"][0]
     assert text[item["evidence"]["decision"]["start"]:item["evidence"]["decision"]["end"]] == item["decision"]
     assert body["upload_id"].endswith(".pdf") and body["source"] == PDF.name
-    assert_problem(client.post("/v1/review", json={"text": "x"}), 415, "UnsupportedMediaType")
+    assert_problem(client.post("/v1/review", json={"text": "x"}), 422, "ValidationError")  # JSON names a --letters-dir letter
 
 
 def test_save_fixture_then_evaluate(client, tmp_path):

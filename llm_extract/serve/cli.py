@@ -89,20 +89,33 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("review.html"),
               show_default=True, help="The HTML file to write.")
 @click.option("--title", default=None, help="Page title (default: the records file's name).")
-def view_cmd(records: Path, output: Path, title: str | None) -> None:
+@click.option("--fixtures", "fixtures", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="For a results.json: the fixture folder (default: the one results.json names).")
+@click.option("--all", "all_letters", is_flag=True, help="For a results.json: every letter, not only those with errors.")
+def view_cmd(records: Path, output: Path, title: str | None, fixtures: Path | None, all_letters: bool) -> None:
     """Write the review view of RECORDS.jsonl as one self-contained HTML file (no network).
+
+    RECORDS may also be an evaluation's results.json (`llm-extract eval --out`): per letter
+    some run got wrong, what each run got beside the label, over the letter's text re-read
+    from the fixture folder.
 
     RECORDS is a batch folder's records.jsonl or the output of `llm-extract extract`. The
     letters are read again from each line's path ("path", else "source"; relative paths from
     the working folder or the JSONL's folder), since the spans index their normalised text:
     a letter that has moved or changed is reported here and shown without highlights.
     """
-    from .view import entries_from_jsonl, render_page
+    from .view import entries_from_jsonl, entries_from_results, is_results_json, render_page
 
     def warn(line: str) -> None:
         click.echo(f"warning: {line}", err=True)
 
-    entries = entries_from_jsonl(records, warn=warn)
+    if is_results_json(records):
+        entries = entries_from_results(records, fixtures=fixtures, all_letters=all_letters, warn=warn)
+        if not entries:
+            click.echo(f"{records}: every run got every letter right; nothing to show (use --all)", err=True)
+            entries = entries_from_results(records, fixtures=fixtures, all_letters=True, warn=warn)
+    else:
+        entries = entries_from_jsonl(records, warn=warn)
     if not entries:
         raise click.ClickException(f"{records}: no records to show")
     output.write_text(render_page(entries, mode="offline", title=title or f"IMR review: {records.name}"),
