@@ -195,6 +195,23 @@ def test_model_endpoint_error_is_502_with_rules_record(tmp_path):
         assert 'llm_extract_letters_total{mode="model",outcome="failed"} 1' in metrics
 
 
+def test_answer_that_never_validates_is_502_extraction_error_with_rules_record(tmp_path):
+    with fake_endpoint("invalid") as url, model_client(tmp_path, url, timeout=5) as c:
+        body = assert_problem(c.post("/v1/extract", files=upload(PDF), data={"prompt": "imr-hybrid@2"}),
+                              502, "ExtractionError")
+        assert body["source"] == PDF.name and body["detail"]
+        assert "cannot answer" not in json.dumps(body)  # the model's raw answer is not echoed
+        rules = llm_extract.IMRRecord.model_validate(body["rules_record"])
+        want = llm_extract.extract(PDF, rules_only=True)
+        assert rules.case_number == want.case_number == "CM16-0213037"
+        assert [i.model_dump(exclude={"evidence"}) for i in rules.items] == \
+            [i.model_dump(exclude={"evidence"}) for i in want.items]
+        metrics = c.get("/metrics").text
+        assert 'llm_extract_failures_total{type="ExtractionError"} 1' in metrics
+        assert 'llm_extract_letters_total{mode="model",outcome="failed"} 1' in metrics
+        assert 'llm_extract_tokens_total{kind="prompt"} 11' in metrics  # the failed answer's usage counts
+
+
 def test_model_timeout_is_504_with_rules_record(tmp_path):
     with fake_endpoint("slow", sleep=3) as url, model_client(tmp_path, url, timeout=0.5) as c:
         started = time.monotonic()
@@ -272,7 +289,7 @@ def test_review_spans_index_the_returned_text(client):
     item = rec["items"][0]
     assert text[item["evidence"]["decision"]["start"]:item["evidence"]["decision"]["end"]] == item["decision"]
     assert body["upload_id"].endswith(".pdf") and body["source"] == PDF.name
-    assert_problem(client.post("/v1/review", json={"text": "x"}), 415, "UnsupportedMediaType")
+    assert_problem(client.post("/v1/review", json={"text": "x"}), 422, "ValidationError")  # JSON names a --letters-dir letter
 
 
 def test_save_fixture_then_evaluate(client, tmp_path):
@@ -393,3 +410,81 @@ def test_restarted_server_resumes_its_jobs(tmp_path):
         assert s["state"] == "finished" and s["cached"] == 1 and s["done"] == 2
         lines = c.get(f"/v1/batches/{job['id']}/records").text.splitlines()
         assert len(lines) == 3 and len({json.loads(ln)["sha256"] for ln in lines}) == 3
+
+
+# -- letters from a server-side folder (--letters-dir) --------------------------------------
+@pytest.fixture
+def letters_client(tmp_path: Path):
+    root = tmp_path / "letters"
+    (root / "2016").mkdir(parents=True)
+    shutil.copy(PDF, root / PDF.name)
+    shutil.copy(TXT, root / "2016" / TXT.name)
+    (root / "notes.docx").write_bytes(b"PK")           # not a letter type: not listed
+    (root / ".hidden.txt").write_text("x")             # hidden: not listed
+    outside = tmp_path / "secret.txt"
+    outside.write_text(TXT.read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "link.txt").symlink_to(outside)             # a link out of the folder: neither listed nor opened
+    with make_client(tmp_path, letters_dir=root, fixtures_dir=tmp_path / "fixtures") as c:
+        yield c
+
+
+def test_list_server_letters(letters_client):
+    r = letters_client.get("/v1/letters")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"letters": [
+        {"name": f"2016/{TXT.name}", "size": TXT.stat().st_size, "kind": "text"},
+        {"name": PDF.name, "size": PDF.stat().st_size, "kind": "pdf"}], "truncated": False}
+
+
+def test_review_a_server_letter_by_name_then_save_it_as_a_fixture(letters_client, tmp_path):
+    r = letters_client.post("/v1/review", json={"letter": PDF.name, "rules_only": True})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["source"] == PDF.name and got["upload_id"].endswith(".pdf")
+    want = llm_extract.extract(PDF, rules_only=True)
+    assert got["record"]["case_number"] == want.case_number
+    span = got["record"]["evidence"]["case_number"]
+    assert got["text"][span["start"]:span["end"]] == want.case_number
+    saved = letters_client.post("/v1/fixtures", json={"upload_id": got["upload_id"], "name": "picked",
+                                                      "record": got["record"]})
+    assert saved.status_code == 201, saved.text
+    assert (tmp_path / "fixtures" / "letters" / "picked.pdf").read_bytes() == PDF.read_bytes()
+    r = letters_client.post("/v1/review", json={"letter": f"2016/{TXT.name}"})
+    assert r.status_code == 200 and r.json()["source"] == f"2016/{TXT.name}"
+
+
+@pytest.mark.parametrize("name,status,error_type", [
+    ("../secret.txt", 403, "Forbidden"),
+    ("2016/../../secret.txt", 403, "Forbidden"),
+    ("2016/./" + TXT.name, 403, "Forbidden"),
+    ("/etc/hostname.txt", 403, "Forbidden"),
+    ("..\\secret.txt", 403, "Forbidden"),
+    ("link.txt", 403, "Forbidden"),
+    ("missing.pdf", 404, "NotFound"),
+    (".hidden.txt", 404, "NotFound"),
+    ("2016", 415, "UnsupportedMediaType"),
+    ("notes.docx", 415, "UnsupportedMediaType"),
+])
+def test_server_letter_names_cannot_leave_the_folder(letters_client, name, status, error_type):
+    body = assert_problem(letters_client.post("/v1/review", json={"letter": name}), status, error_type)
+    assert "secret" not in body["detail"] and "/tmp" not in body["detail"]
+
+
+def test_server_letters_need_a_letters_dir(client):
+    assert_problem(client.get("/v1/letters"), 403, "Forbidden")
+    assert_problem(client.post("/v1/review", json={"letter": PDF.name}), 403, "Forbidden")
+    assert_problem(client.post("/v1/review", json={"text": "x"}), 422, "ValidationError")
+    assert 'id="server-letter"' not in client.get("/").text
+
+
+def test_review_page_offers_the_server_letters(letters_client):
+    page = letters_client.get("/").text
+    assert 'id="server-letter"' in page and '"letters_dir": true' in page
+
+
+def test_server_letter_over_the_size_limit_is_413(tmp_path):
+    root = tmp_path / "letters"
+    root.mkdir()
+    shutil.copy(PDF, root / PDF.name)
+    with make_client(tmp_path, letters_dir=root, max_upload_bytes=1000) as c:
+        assert_problem(c.post("/v1/review", json={"letter": PDF.name}), 413, "PayloadTooLarge")

@@ -19,7 +19,9 @@ MD = LETTERS / "002_9bc453546c16a93c.md"
 @contextlib.contextmanager
 def fake_endpoint(mode: str, *, sleep: float = 3.0) -> Iterator[str]:
     """A loopback OpenAI-compatible server: ``mode`` "error" answers 500 to completions,
-    "slow" sleeps before answering, "ok" only answers /models. Yields its base URL."""
+    "slow" sleeps before answering, "ok" only answers /models, "invalid" answers every
+    completion with a valid HTTP 200 chat completion whose content never validates.
+    Yields its base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -44,6 +46,13 @@ def fake_endpoint(mode: str, *, sleep: float = 3.0) -> Iterator[str]:
             self.rfile.read(length)
             if mode == "slow":
                 time.sleep(sleep)
+            if mode == "invalid":
+                self._json(200, {
+                    "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": "fake",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": "I cannot answer in JSON, sorry."}}],
+                    "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+                return
             self._json(500, {"error": {"message": "boom", "type": "server_error"}})
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

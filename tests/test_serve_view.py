@@ -71,3 +71,38 @@ def test_script_data_cannot_close_the_script_element(tmp_path):
     html = render_page([entry(rec, "</script><script>alert(1)</script>", source="x")])
     assert "</script><script>alert(1)" not in html
     assert data_of(html)["entries"][0]["text"].startswith("</script>")
+
+
+def test_view_of_an_evaluation_run(tmp_path):
+    """results.json from `llm-extract eval --out`: per letter, what each run got wrong beside the label,
+    over the letter's text re-read from the fixture folder that results.json records."""
+    fixtures = Path(__file__).resolve().parent.parent / "evals" / "fixtures" / "dev"
+    r = CliRunner().invoke(main, ["eval", "--rules-only", "--fixtures", str(fixtures), "--out", str(tmp_path / "ev")])
+    assert r.exit_code in (0, 1), r.output
+    results = json.loads((tmp_path / "ev" / "results.json").read_text(encoding="utf-8"))
+    wrong = {ls["name"]: ls for run in results["runs"] for ls in run["letters"] if ls["errors"] or ls["failed"]}
+    assert wrong, "the rules pass gets something wrong on the dev fixtures (else this test shows nothing)"
+    out = tmp_path / "eval.html"
+    r = CliRunner().invoke(main, ["view", str(tmp_path / "ev" / "results.json"), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text(encoding="utf-8")
+    assert "default-src 'none'" in html and not re.search(r'(src|href)\s*=\s*"(https?:)?//', html)
+    entries = data_of(html)["entries"]
+    assert {e["source"] for e in entries} == set(wrong)
+    for e in entries:
+        assert e["text"] and e["note"] is None
+        runs = {run["name"]: run for run in e["runs"]}
+        assert runs and all(run["errors"] == ls["errors"] for run in runs.values() for ls in [wrong[e["source"]]])
+        rec = e["record"]
+        llm_extract.IMRRecord.model_validate(rec)
+        label = json.loads((fixtures / "labels" / f"{e['source']}.json").read_text(encoding="utf-8"))
+        assert rec["case_number"] == label.get("case_number")  # the record shown is the label
+        # Spans, where there are any, point at the label's values in the re-read text.
+        if rec["case_number"] and "case_number" in rec["evidence"]:
+            span = rec["evidence"]["case_number"]
+            assert e["text"][span["start"]:span["end"]] == rec["case_number"]
+    assert any(e["record"]["evidence"] for e in entries)
+    # --all: every letter.
+    r = CliRunner().invoke(main, ["view", str(tmp_path / "ev" / "results.json"), "-o", str(out), "--all"])
+    assert r.exit_code == 0, r.output
+    assert len(data_of(out.read_text(encoding="utf-8"))["entries"]) == len(results["letters"])

@@ -45,7 +45,7 @@ from .jobs import JOB_ID, LETTER_SUFFIXES, JobManager
 from .metrics import Metrics
 from .schemas import (
     PROBLEM_JSON, BatchFolder, BatchList, BatchStatus, ExtractText, FixtureSave, FixtureSaved, Health,
-    Problem, Ready, ReviewResult,
+    LetterFile, LetterList, Problem, Ready, ReviewLetter, ReviewResult,
 )
 from .view import render_page
 
@@ -57,6 +57,10 @@ _CONTENT_TYPES = {"application/pdf": ".pdf", "text/plain": ".txt", "text/html": 
                   "text/markdown": ".md", "text/x-markdown": ".md"}
 _PAGE_CSP = ("default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
              "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
+_KINDS = {".pdf": "pdf", ".txt": "text", ".text": "text", ".html": "html", ".htm": "html",
+          ".md": "markdown", ".markdown": "markdown"}
+#: At most this many letters are listed by GET /v1/letters.
+MAX_LISTED = 5000
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -379,9 +383,20 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         reserve()
         try:
             body = await read_body(request)
+            if ctype == "application/json" and keep:
+                # The review page's other way in: a letter picked by name from --letters-dir.
+                try:
+                    picked = ReviewLetter.model_validate_json(body)
+                except ValidationError as exc:
+                    raise ProblemError(422, "ValidationError", "Invalid request",
+                                       "the JSON body does not match ReviewLetter", errors=_errors(exc)) from None
+                opts = options(picked.rules_only, picked.prompt, picked.model)
+                path, name = _allowed_letter(config, picked.letter)
+                data = await asyncio.to_thread(_read_limited, path, config.max_upload_bytes)
+                upload_id = hashlib.sha256(data).hexdigest() + path.suffix.lower()
+                return (letter_from_upload(data, path.suffix.lower(), name, state.uploads / upload_id),
+                        opts, name, upload_id)
             if ctype == "application/json":
-                if keep:
-                    raise ProblemError(415, "UnsupportedMediaType", "Upload a file", "this endpoint takes multipart/form-data")
                 try:
                     req = ExtractText.model_validate_json(body)
                 except ValidationError as exc:
@@ -420,7 +435,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     # -- the page ------------------------------------------------------------------------
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def page() -> HTMLResponse:
-        return HTMLResponse(render_page(mode="server", title="IMR letter review", rules_only_server=config.rules_only),
+        return HTMLResponse(render_page(mode="server", title="IMR letter review", rules_only_server=config.rules_only,
+                                        letters_dir=config.letters_dir is not None),
                             headers={"Content-Security-Policy": _PAGE_CSP, "X-Content-Type-Options": "nosniff"})
 
     problems = {c: {"model": Problem, "description": d} for c, d in {
@@ -453,17 +469,30 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         return JSONResponse(record.model_dump(mode="json"))
 
     review_body = {"requestBody": {"required": True, "content": {
-        "multipart/form-data": letter_body["requestBody"]["content"]["multipart/form-data"]}}}
+        "multipart/form-data": letter_body["requestBody"]["content"]["multipart/form-data"],
+        "application/json": {"schema": {"$ref": "#/components/schemas/ReviewLetter"}}}}}
+    letters_problems = {403: {"model": Problem, "description": "No --letters-dir, or a name outside it"},
+                        404: {"model": Problem, "description": "No such letter under --letters-dir"}}
 
     @app.post("/v1/review", response_model=ReviewResult, dependencies=auth, tags=["review"],
-              openapi_extra=review_body, responses=only(400, 401, 413, 415, 422, 429, 502, 504))
+              openapi_extra=review_body,
+              responses={**only(400, 401, 413, 415, 422, 429, 502, 504), **letters_problems})
     async def review_letter(request: Request) -> Any:
-        """Extract an uploaded letter for the review page: the record, the normalised text its
+        """Extract a letter for the review page: an upload (``file``), or JSON ``{"letter": name}``
+        naming one that GET /v1/letters lists. Returns the record, the normalised text its
         evidence spans index, and an ``upload_id`` for saving the corrected record as a fixture."""
         make, opts, source, upload_id = await parse_letter_request(request, keep=True)
         letter, record = await run(make, opts, source)
         result = ReviewResult(upload_id=upload_id or "", source=source, text=letter.text, record=record)
         return JSONResponse(result.model_dump(mode="json"))
+
+    @app.get("/v1/letters", response_model=LetterList, dependencies=auth, tags=["review"],
+             responses={**only(401), 403: letters_problems[403]})
+    async def list_letters() -> LetterList:
+        """The letters under the server's ``--letters-dir`` that the review page may open by name."""
+        if config.letters_dir is None:
+            raise ProblemError(403, "Forbidden", "No letters folder", "start the server with --letters-dir")
+        return await asyncio.to_thread(_list_letters, config.letters_dir)
 
     @app.post("/v1/fixtures", response_model=FixtureSaved, status_code=201, dependencies=auth, tags=["review"],
               responses={**only(401, 422), 403: {"model": Problem, "description": "No fixtures folder configured"},
@@ -627,7 +656,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
         comps = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (ExtractText, BatchFolder, Problem):
+        for model in (ExtractText, BatchFolder, ReviewLetter, Problem):
             extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, sub in extra.pop("$defs", {}).items():
                 comps.setdefault(name, sub)
@@ -660,6 +689,68 @@ def _allowed_folder(config: ServeConfig, folder: str) -> Path:
     if not resolved.is_dir():
         raise ProblemError(422, "InputError", "No such folder", "the folder does not exist under --batch-root")
     return resolved
+
+
+def _list_letters(root: Path) -> LetterList:
+    """Letter files under ``root`` (hidden ones skipped, symbolic links not followed out of it)."""
+    found: list[LetterFile] = []
+    truncated = False
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for fname in sorted(filenames):
+            suffix = Path(fname).suffix.lower()
+            if fname.startswith(".") or suffix not in _KINDS:
+                continue
+            path = Path(dirpath) / fname
+            try:
+                resolved = path.resolve()
+                if root not in resolved.parents or not resolved.is_file():
+                    continue
+                size = resolved.stat().st_size
+            except OSError:
+                continue
+            if len(found) >= MAX_LISTED:
+                truncated = True
+                break
+            found.append(LetterFile(name=path.relative_to(root).as_posix(), size=size, kind=_KINDS[suffix]))
+        if truncated:
+            break
+    found.sort(key=lambda f: f.name)
+    return LetterList(letters=found, truncated=truncated)
+
+
+def _allowed_letter(config: ServeConfig, name: str) -> tuple[Path, str]:
+    """The file ``name`` (relative to --letters-dir) names, and its name; never a path outside it."""
+    root = config.letters_dir
+    if root is None:
+        raise ProblemError(403, "Forbidden", "No letters folder", "start the server with --letters-dir")
+    parts = name.replace("\\", "/").split("/")
+    if ("\x00" in name or name.startswith("/") or any(p in ("", ".", "..") for p in parts)
+            or Path(name).is_absolute() or ":" in parts[0]):
+        raise ProblemError(403, "Forbidden", "Not a letter name",
+                           "name a letter as GET /v1/letters lists it (relative to --letters-dir)")
+    path = root.joinpath(*parts)
+    if path.suffix.lower() not in _KINDS:
+        raise ProblemError(415, "UnsupportedMediaType", "Unsupported letter type",
+                           f"a letter must be one of {', '.join(LETTER_SUFFIXES)}")
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):
+        raise ProblemError(404, "NotFound", "No such letter", "no such letter under --letters-dir") from None
+    if root not in resolved.parents:  # a symbolic link out of the folder
+        raise ProblemError(403, "Forbidden", "Letter outside the letters folder", "the letter must be under --letters-dir")
+    if any(p.startswith(".") for p in parts) or not resolved.is_file():
+        raise ProblemError(404, "NotFound", "No such letter", "no such letter under --letters-dir")
+    return resolved, "/".join(parts)
+
+
+def _read_limited(path: Path, limit: int) -> bytes:
+    try:
+        if path.stat().st_size > limit:
+            raise ProblemError(413, "PayloadTooLarge", "Letter too large", f"the limit is {limit:,} bytes")
+        return path.read_bytes()
+    except OSError:
+        raise ProblemError(404, "NotFound", "No such letter", "the letter could not be read") from None
 
 
 def _prune(folder: Path, max_age: float) -> None:

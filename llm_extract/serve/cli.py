@@ -29,6 +29,10 @@ def _missing_extra() -> None:
 @click.option("--batch-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               envvar="LLM_EXTRACT_BATCH_ROOT",
               help="Allow POST /v1/batches to name server-side folders under this one (env LLM_EXTRACT_BATCH_ROOT).")
+@click.option("--letters-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              envvar="LLM_EXTRACT_LETTERS_DIR",
+              help="Let the review page list and open the letters under this folder by name "
+                   "(GET /v1/letters; env LLM_EXTRACT_LETTERS_DIR).")
 @click.option("--fixtures-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the review page saves corrected records as fixtures (letters/ + labels/).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
@@ -41,7 +45,8 @@ def _missing_extra() -> None:
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_url: str | None, prompt: str,
-              timeout: float | None, data_dir: Path | None, batch_root: Path | None, fixtures_dir: Path | None,
+              timeout: float | None, data_dir: Path | None, batch_root: Path | None, letters_dir: Path | None,
+              fixtures_dir: Path | None,
               workers: int, queue_size: int, max_upload_mb: float, cors_origins: tuple[str, ...],
               log_level: str) -> None:
     """Run the HTTP extraction service and the review page (GET /).
@@ -64,7 +69,7 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
         kwargs = {"data_dir": data_dir} if data_dir is not None else {}
         config = ServeConfig(
             rules_only=rules_only, settings=settings, prompt=prompt, batch_root=batch_root,
-            fixtures_dir=fixtures_dir, api_token=os.environ.get("LLM_EXTRACT_API_TOKEN") or None,
+            fixtures_dir=fixtures_dir, letters_dir=letters_dir, api_token=os.environ.get("LLM_EXTRACT_API_TOKEN") or None,
             max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers, queue_size=queue_size,
             cors_origins=cors_origins, **kwargs)
     except LlmExtractError as exc:
@@ -84,20 +89,33 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("review.html"),
               show_default=True, help="The HTML file to write.")
 @click.option("--title", default=None, help="Page title (default: the records file's name).")
-def view_cmd(records: Path, output: Path, title: str | None) -> None:
+@click.option("--fixtures", "fixtures", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="For a results.json: the fixture folder (default: the one results.json names).")
+@click.option("--all", "all_letters", is_flag=True, help="For a results.json: every letter, not only those with errors.")
+def view_cmd(records: Path, output: Path, title: str | None, fixtures: Path | None, all_letters: bool) -> None:
     """Write the review view of RECORDS.jsonl as one self-contained HTML file (no network).
+
+    RECORDS may also be an evaluation's results.json (`llm-extract eval --out`): per letter
+    some run got wrong, what each run got beside the label, over the letter's text re-read
+    from the fixture folder.
 
     RECORDS is a batch folder's records.jsonl or the output of `llm-extract extract`. The
     letters are read again from each line's path ("path", else "source"; relative paths from
     the working folder or the JSONL's folder), since the spans index their normalised text:
     a letter that has moved or changed is reported here and shown without highlights.
     """
-    from .view import entries_from_jsonl, render_page
+    from .view import entries_from_jsonl, entries_from_results, is_results_json, render_page
 
     def warn(line: str) -> None:
         click.echo(f"warning: {line}", err=True)
 
-    entries = entries_from_jsonl(records, warn=warn)
+    if is_results_json(records):
+        entries = entries_from_results(records, fixtures=fixtures, all_letters=all_letters, warn=warn)
+        if not entries:
+            click.echo(f"{records}: every run got every letter right; nothing to show (use --all)", err=True)
+            entries = entries_from_results(records, fixtures=fixtures, all_letters=True, warn=warn)
+    else:
+        entries = entries_from_jsonl(records, warn=warn)
     if not entries:
         raise click.ClickException(f"{records}: no records to show")
     output.write_text(render_page(entries, mode="offline", title=title or f"IMR review: {records.name}"),

@@ -30,6 +30,8 @@ class ServeConfig:
     batch_root: Path | None = None
     #: Where the review page saves corrected records as fixtures (letters/ + labels/).
     fixtures_dir: Path | None = None
+    #: Letters the review page may pick by name (GET /v1/letters); None: upload only.
+    letters_dir: Path | None = None
     #: Every request runs the deterministic pass only (no model is ever called).
     rules_only: bool = False
     #: How the model is reached (None: resolved from the environment on first use).
@@ -59,6 +61,8 @@ class ServeConfig:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
         if self.batch_root is not None:
             object.__setattr__(self, "batch_root", Path(self.batch_root).expanduser().resolve())
+        if self.letters_dir is not None:
+            object.__setattr__(self, "letters_dir", Path(self.letters_dir).expanduser().resolve())
         if self.fixtures_dir is not None:
             object.__setattr__(self, "fixtures_dir", Path(self.fixtures_dir).expanduser())
 

@@ -10,7 +10,7 @@ from llm_extract import IMRRecord
 
 __all__ = [
     "ExtractText", "Problem", "BatchFolder", "BatchStatus", "BatchList", "Health", "Ready",
-    "ReviewResult", "FixtureSave", "FixtureSaved", "PROBLEM_JSON",
+    "ReviewResult", "ReviewLetter", "FixtureSave", "FixtureSaved", "LetterFile", "LetterList", "PROBLEM_JSON",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -91,6 +91,29 @@ class ReviewResult(BaseModel):
     source: str
     text: str
     record: IMRRecord
+
+
+class ReviewLetter(_Strict):
+    """A letter picked by name from the server's ``--letters-dir`` (see GET /v1/letters)."""
+
+    letter: str = Field(min_length=1, max_length=1000,
+                        description="A name GET /v1/letters lists: a path relative to --letters-dir, '/'-separated.")
+    rules_only: bool | None = Field(default=None, description="Deterministic pass only (default: the server's mode).")
+    prompt: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=200)
+
+
+class LetterFile(BaseModel):
+    name: str = Field(description="Relative to --letters-dir; what POST /v1/review takes as 'letter'.")
+    size: int
+    kind: str = Field(description="pdf, text, html or markdown")
+
+
+class LetterList(BaseModel):
+    """The letters under the server's ``--letters-dir`` (at most ``limit``, by name)."""
+
+    letters: list[LetterFile]
+    truncated: bool = False
 
 
 class FixtureSave(_Strict):

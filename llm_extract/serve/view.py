@@ -21,7 +21,7 @@ from llm_extract import IMRRecord
 
 from .view_assets import CSS, JS
 
-__all__ = ["render_page", "entry", "entries_from_jsonl"]
+__all__ = ["render_page", "entry", "entries_from_jsonl", "entries_from_results", "is_results_json"]
 
 _CSP_OFFLINE = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
                 "img-src data:; connect-src 'none'")
@@ -42,19 +42,24 @@ def entry(record: IMRRecord | dict[str, Any], text: str | None, *, source: str |
 
 
 def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline", title: str = "IMR review",
-                rules_only_server: bool = False) -> str:
-    """The review page; ``mode="server"`` adds the upload form and fixture saving."""
+                rules_only_server: bool = False, letters_dir: bool = False) -> str:
+    """The review page; ``mode="server"`` adds the upload form and fixture saving, and with
+    ``letters_dir`` a picker of the letters in the server's --letters-dir (GET /v1/letters)."""
     data = {"entries": list(entries)}
-    config = {"mode": mode}
+    config = {"mode": mode, "letters_dir": bool(letters_dir and mode == "server")}
     csp = "" if mode == "server" else f'<meta http-equiv="Content-Security-Policy" content="{_CSP_OFFLINE}">'
     if mode == "server":
         checked = "checked" + (" disabled" if rules_only_server else "")
+        pick = ("" if not letters_dir else
+                '\n<form id="pick"><label>or a server letter <select id="server-letter">'
+                '<option value="">…</option></select></label>\n'
+                '  <button type="submit" id="open-letter">Open</button></form>')
         controls = f"""
 <form id="upload">
   <input type="file" id="file" name="file" accept=".pdf,.txt,.text,.html,.htm,.md,.markdown">
   <label title="deterministic pass only"><input type="checkbox" id="rules-only" {checked}> rules only</label>
   <button type="submit" id="extract">Extract</button>
-</form>
+</form>{pick}
 <label>token <input type="password" id="token" size="10" autocomplete="off"></label>"""
     else:
         controls = ""
@@ -138,3 +143,89 @@ def entries_from_jsonl(path: str | os.PathLike[str], *, warn: Any = None) -> lis
                 warn(f"{source}: {note}")
             out.append(entry(record, text, source=source, note=note))
     return out
+
+
+def is_results_json(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an evaluation's ``results.json`` (``llm-extract eval --out``)."""
+    p = Path(path)
+    if p.suffix.lower() != ".json":
+        return False
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("project") == "llm-extract" and isinstance(data.get("runs"), list)
+
+
+def entries_from_results(path: str | os.PathLike[str], *, fixtures: str | os.PathLike[str] | None = None,
+                         all_letters: bool = False, warn: Any = None) -> list[dict[str, Any]]:
+    """Entries for the offline view from an evaluation's ``results.json``.
+
+    Per letter (only those some run got wrong, unless ``all_letters``): the label as the
+    record, each run's errors (``got`` beside the label's ``want``) or failure, and the
+    letter's text, re-read from the fixture folder results.json records (or ``fixtures``),
+    highlighted with the evidence of a rules-only extraction where its values are the
+    label's (results.json keeps the runs' errors, not their records).
+    """
+    from llm_extract.evaluation.fixtures import load_fixtures
+
+    src = Path(path)
+    data = json.loads(src.read_text(encoding="utf-8"))
+    folder = Path(fixtures) if fixtures is not None else Path(str(data.get("fixtures") or ""))
+    if not folder.is_absolute() and not folder.is_dir():
+        folder = src.resolve().parent / folder
+    try:
+        by_name = {f.name: f for f in load_fixtures(folder)}
+    except llm_extract.LlmExtractError as exc:
+        if warn:
+            warn(f"fixtures {folder}: {exc}; letters are shown without text")
+        by_name = {}
+    runs = [r for r in data["runs"] if isinstance(r, dict)]
+    per_run = {r.get("name", f"run{i}"): {ls["name"]: ls for ls in r.get("letters", [])} for i, r in enumerate(runs)}
+    names = list(data.get("letters") or dict.fromkeys(n for lets in per_run.values() for n in lets))
+    out: list[dict[str, Any]] = []
+    for name in names:
+        results = []
+        for run_name, letters in per_run.items():
+            ls = letters.get(name)
+            if ls is None:
+                continue
+            results.append({"name": run_name, "failed": ls.get("failed"), "errors": ls.get("errors") or []})
+        if not all_letters and not any(r["failed"] or r["errors"] for r in results):
+            continue
+        fixture = by_name.get(name)
+        text, note = None, None
+        if fixture is None:
+            rec: dict[str, Any] = {"case_number": None}
+            note = f"no fixture named {name} under {folder}: shown without the letter"
+        else:
+            label = fixture.label.model_copy(deep=True)
+            try:
+                letter = llm_extract.read_letter(fixture.letter)
+                text = letter.text
+                _borrow_evidence(label, llm_extract.extract(letter, rules_only=True))
+            except llm_extract.LlmExtractError as exc:
+                note = f"letter could not be read: {exc}"
+            label.provenance.source = fixture.letter.name
+            rec = label.model_dump(mode="json")
+        if note and warn:
+            warn(f"{name}: {note}")
+        e = entry(rec, text, source=name, note=note)
+        e["runs"] = results
+        e["fixture_name"] = name
+        out.append(e)
+    return out
+
+
+def _borrow_evidence(label: IMRRecord, rules: IMRRecord) -> None:
+    """Copy the rules record's spans onto the label where the two agree on the value."""
+    lab, got = label.model_dump(mode="json"), rules.model_dump(mode="json")
+    for key, span in rules.evidence.items():
+        top = key.split(".")[0]
+        if top in lab and lab.get(top) == got.get(top):
+            label.evidence[key] = span
+    for li, ri in zip(label.items, rules.items):
+        if li.request == ri.request or li.decision == ri.decision:
+            for key, span in ri.evidence.items():
+                if getattr(li, key.split(".")[0], None) == getattr(ri, key.split(".")[0], None):
+                    li.evidence[key] = span

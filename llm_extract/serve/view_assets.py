@@ -46,6 +46,9 @@ table.fields textarea { height:4.5em; }
 .save { border-top:2px solid #ddd; margin-top:10px; padding-top:8px; display:flex; gap:6px; align-items:center; flex-wrap:wrap; }
 .save .msg { font-size:13px; } .save .msg.error { color:#b00020; white-space:pre-wrap; } .save .msg.ok { color:#1b5e20; }
 .note { background:#fdecea; border:1px solid #e57373; padding:6px; border-radius:4px; }
+.eval { border:1px solid #999; padding:4px 6px; margin:6px 0; border-radius:4px; font-size:13px; }
+.eval table { border-collapse:collapse; } .eval td { border-top:1px solid #ddd; padding:1px 6px; vertical-align:top; }
+.eval .got { color:#b71c1c; } .eval .want { color:#1b5e20; } .eval .ok { color:#1b5e20; }
 .prov { font-size:12px; color:#555; margin-top:8px; }
 """
 
@@ -222,6 +225,27 @@ JS = r"""
     sum.appendChild(bu); sum.appendChild(document.createTextNode(" ")); sum.appendChild(bo);
     box.appendChild(sum);
     if (entry.note) { const d = document.createElement("div"); d.className = "note"; d.textContent = entry.note; box.appendChild(d); }
+    (entry.runs || []).forEach(run => {
+      // An evaluation's results.json: what this run got wrong, beside the label shown below.
+      const d = document.createElement("div"); d.className = "eval";
+      const h = document.createElement("strong"); h.textContent = "run " + run.name + ": "; d.appendChild(h);
+      const what = document.createElement("span");
+      if (run.failed) { what.className = "got"; what.textContent = "failed: " + run.failed; }
+      else if (!run.errors.length) { what.className = "ok"; what.textContent = "all right"; }
+      else { what.textContent = run.errors.length + " error(s)"; }
+      d.appendChild(what);
+      if (run.errors.length) {
+        const t = document.createElement("table");
+        run.errors.forEach(e => {
+          const tr = t.insertRow();
+          tr.insertCell().textContent = e.field + (e.item !== undefined && e.item !== null ? "[" + e.item + "]" : "");
+          const g = tr.insertCell(); g.className = "got"; g.textContent = "got " + JSON.stringify(e.got);
+          const w = tr.insertCell(); w.className = "want"; w.textContent = "label " + JSON.stringify(e.want);
+        });
+        d.appendChild(t);
+      }
+      box.appendChild(d);
+    });
     const legend = document.createElement("div"); legend.className = "legend";
     for (const [k, label] of Object.entries(KIND_LABELS)) {
       const s = document.createElement("span"); s.className = "k-" + k; s.textContent = label;
@@ -335,6 +359,33 @@ JS = r"""
 
   function status(text, error) { const s = $("#status"); s.textContent = text; s.className = error ? "error" : ""; }
 
+  async function loadLetters() {
+    const sel = $("#server-letter"); if (!sel) return;
+    const r = await fetch("/v1/letters", {headers: authHeaders()});
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) { status(problemText(data), true); return; }
+    sel.textContent = "";
+    const first = document.createElement("option"); first.value = "";
+    first.textContent = data.letters.length ? "choose (" + data.letters.length + (data.truncated ? "+" : "") + ")" : "none";
+    sel.appendChild(first);
+    data.letters.forEach(l => { const o = document.createElement("option"); o.value = l.name; o.textContent = l.name; sel.appendChild(o); });
+  }
+
+  async function pick(ev) {
+    ev.preventDefault();
+    const name = $("#server-letter").value; if (!name) { status("Choose a server letter first.", true); return; }
+    status("Extracting " + name + "…");
+    const t0 = performance.now();
+    const r = await fetch("/v1/review", {method: "POST", body: JSON.stringify({letter: name, rules_only: $("#rules-only").checked}),
+      headers: Object.assign({"Content-Type": "application/json"}, authHeaders())});
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) { status(problemText(data), true); return; }
+    DATA.entries.push({source: data.source, text: data.text, record: data.record, upload_id: data.upload_id,
+      fixture_name: data.record.case_number || name.split("/").pop().replace(/\.[^.]*$/, "")});
+    fillPicker(); show(DATA.entries.length - 1);
+    status("Extracted " + name + " in " + Math.round(performance.now() - t0) + " ms: " + (data.record.items || []).length + " item(s).");
+  }
+
   async function upload(ev) {
     ev.preventDefault();
     const f = $("#file").files[0]; if (!f) { status("Choose a letter file first.", true); return; }
@@ -353,6 +404,10 @@ JS = r"""
 
   document.addEventListener("DOMContentLoaded", () => {
     const form = $("#upload"); if (form) form.addEventListener("submit", upload);
+    const picker = $("#pick"); if (picker && CFG.letters_dir) {
+      picker.addEventListener("submit", pick); loadLetters();
+      const tok = $("#token"); if (tok) tok.addEventListener("change", loadLetters);
+    }
     fillPicker(); if (DATA.entries.length) show(0);
     $("#letter").addEventListener("click", ev => {
       const m = ev.target.closest("mark"); if (!m) return;
