@@ -421,3 +421,53 @@ def test_extraction_error_carries_the_rules_record(monkeypatch: pytest.MonkeyPat
     assert err.usage["calls"] == 2 and err.usage["prompt_tokens"] == 20
     assert err.rules_record == extract(path, rules_only=True).model_copy(update={"provenance": err.rules_record.provenance})
     assert err.source == str(path)
+
+
+# --- imr-hybrid@3: answers to the open questions ------------------------------------------
+
+# CM17-0008479: item 8 is the one item the rules leave open; CM16-0242419: only the diagnoses.
+
+
+def test_open_answer_for_items_not_asked_is_set_aside_with_a_warning(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    from llm_extract import extract
+
+    answer = json.dumps({"items": [{"index": 8, "category": "rehabilitation"},
+                                   {"index": 8, "category": "surgery"},
+                                   {"index": 2, "category": "surgery"}]})
+    sent = _mock_pipeline(monkeypatch, tmp_path, answer)
+    rules = extract(LETTERS / "CM17-0008479.pdf", rules_only=True)
+    record = extract(LETTERS / "CM17-0008479.pdf")
+    assert len(sent) == 1  # no re-ask: the asked item was answered
+    assert record.items[7].category.value == "rehabilitation"  # the first answer for item 8
+    assert record.items[1].category == rules.items[1].category  # item 2 was not asked: rules stand
+    ignored = [w for w in record.warnings if w.code == "model_unasked_key"]
+    assert sorted(w.field for w in ignored) == ["items.1", "items.7"]
+
+
+def test_an_open_answer_that_never_validates_keeps_the_rules_record(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    from llm_extract import extract
+
+    sent = _mock_pipeline(monkeypatch, tmp_path, json.dumps({"items": []}))
+    rules = extract(LETTERS / "CM17-0008479.pdf", rules_only=True)
+    record = extract(LETTERS / "CM17-0008479.pdf")
+    assert len(sent) == 2 == record.provenance.model_calls  # the question and one re-ask (max_reasks=1)
+    assert record.items[7].category is None
+    assert [i.category for i in record.items] == [i.category for i in rules.items]
+    (warning,) = [w for w in record.warnings if w.code == "model_unanswered"]
+    assert "item(s) 8" in warning.message
+
+
+def test_open_diagnoses_not_in_the_summary_are_asked_once_then_dropped(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    from llm_extract import extract
+
+    # "low back pain" is in CM16-0242419's summary; the other is invented.
+    sent = _mock_pipeline(monkeypatch, tmp_path, json.dumps({"diagnoses": ["low back pain", "gout of the ear"]}))
+    record = extract(LETTERS / "CM16-0242419.pdf")
+    assert len(sent) == 2  # one re-ask naming the ungrounded diagnosis
+    assert record.diagnoses == ["low back pain"]
+    assert record.evidence["diagnoses.0"].source == "model"
+    (dropped,) = [w for w in record.warnings if w.code == "model_value_not_in_text"]
+    assert "gout of the ear" in dropped.message

@@ -54,7 +54,7 @@ def main() -> None:
         cold, warm, tps = [], [], []
         for letter, record, q in letters:
             messages = prompt.render(questions=render_questions(letter.text, record, q))
-            model = open_answer_model(bool(q.items), q.diagnoses)
+            model = open_answer_model(q.items, q.diagnoses)
             context = {"text": letter.text, "summary": q.summary, "indices": list(q.items)}
             for bucket in (cold, warm):
                 usage = Usage()

@@ -296,6 +296,11 @@ def _stamp(merged: IMRRecord, client: ModelClient, prompt: Prompt, usage: Usage,
     prov.cache_hit = cache_hit
 
 
+def _open_fields(q: Any) -> str:
+    parts = ([f"category/drug_class of item(s) {', '.join(map(str, q.items))}"] if q.items else [])
+    return "; ".join(parts + (["diagnoses"] if q.diagnoses else []))
+
+
 def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: ModelClient,
               cache: AnswerCache | None) -> IMRRecord:
     """``imr-hybrid@3``: one short call for what the rules left open, or none at all."""
@@ -307,14 +312,29 @@ def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: Mod
     answer: BaseModel | None = None
     context: dict[str, Any] = {"text": text, "summary": q.summary, "indices": list(q.items)}
     if not q.empty:
-        model = open_answer_model(bool(q.items), q.diagnoses)
+        model = open_answer_model(q.items, q.diagnoses)
         key = question_key(client.settings, endpoint=client.endpoint, prompt=prompt.ref,
                            text_sha256=letter.sha256, part="open")
         answer = _cached_answer(cache, key, model, context)
         hit = answer is not None
         if answer is None:
             messages = prompt.render(questions=render_questions(text, record, q))
-            answer = _ask(client, messages, model, context, letter, record, usage, cache, key)
+            try:
+                answer = _ask(client, messages, model, context, letter, record, usage, cache, key)
+            except ExtractionError as exc:
+                # Only open questions were asked: the rules' record stands, the questions
+                # stay open (null), and the warning says so. The letter is not lost.
+                merged = record.model_copy(deep=True)
+                merged.warnings.append(ExtractionWarning(
+                    code="model_unanswered", field="model",
+                    message=f"the model's answer never validated ({exc.message}); "
+                            f"left open: {_open_fields(q)}"))
+                _stamp(merged, client, prompt, usage, cache_hit=False)
+                return merged
     merged = merge_open(record, answer, text, q, context.get("dropped", []))
+    for index in context.get("ignored", []):
+        merged.warnings.append(ExtractionWarning(
+            code="model_unasked_key", field=f"items.{index - 1}" if index >= 1 else "items",
+            message=f"the model answered for item {index}, which was not asked about (or twice); ignored"))
     _stamp(merged, client, prompt, usage, cache_hit=hit)
     return merged

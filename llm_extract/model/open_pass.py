@@ -87,11 +87,20 @@ class _OpenChecks(AnswerBase):
     @field_validator("items", check_fields=False)
     @classmethod
     def _covers(cls, v: list[OpenItem], info: ValidationInfo) -> list[OpenItem]:
-        wanted = sorted((info.context or {}).get("indices", []))
-        got = [it.index for it in v]
-        if sorted(set(got)) != wanted or len(got) != len(set(got)):
-            raise ValueError(f"items must have exactly one entry for each index {wanted}; got {got}")
-        return v
+        # An entry for an index not asked about, or a second entry for one, is set aside
+        # (the first answer for an index counts); only a missing index is worth a re-ask.
+        ctx = info.context or {}
+        wanted = sorted(ctx.get("indices", []))
+        kept: dict[int, OpenItem] = {}
+        for it in v:
+            if it.index in wanted and it.index not in kept:
+                kept[it.index] = it
+            else:
+                ctx.setdefault("ignored", []).append(it.index)
+        missing = [i for i in wanted if i not in kept]
+        if missing:
+            raise ValueError(f"items must have one entry for each index {wanted}; missing {missing}")
+        return [kept[i] for i in wanted]
 
     @field_validator("diagnoses", check_fields=False)
     @classmethod
@@ -115,12 +124,23 @@ class _OpenChecks(AnswerBase):
         return values
 
 
-@lru_cache(maxsize=4)
-def open_answer_model(items: bool, diagnoses: bool) -> type[BaseModel]:
-    """The answer model for the questions asked: ``items`` and/or ``diagnoses`` only."""
+@lru_cache(maxsize=64)
+def open_answer_model(indices: tuple[int, ...], diagnoses: bool) -> type[BaseModel]:
+    """The answer model for the questions asked: the open items ``indices`` and/or ``diagnoses``.
+
+    The JSON schema names the exact item numbers and count, so a server that decodes under
+    the schema (llama.cpp's grammar) cannot answer for an item not asked about; validation
+    itself stays forgiving (see ``_covers``) for servers that do not.
+    """
     fields: dict[str, Any] = {}
-    if items:
-        fields["items"] = (list[OpenItem], Field(description="one entry per numbered item"))
+    if indices:
+        item = create_model(
+            "OpenItem", __base__=OpenItem,
+            index=(int, Field(description="the item's number", json_schema_extra={"enum": list(indices)})),
+        )
+        fields["items"] = (list[item], Field(  # type: ignore[valid-type]
+            description="one entry per numbered item",
+            json_schema_extra={"minItems": len(indices), "maxItems": len(indices)}))
     if diagnoses:
         fields["diagnoses"] = (list[str], Field(description="diagnoses as the summary writes them"))
     return create_model("OpenAnswer", __base__=_OpenChecks, **fields)
