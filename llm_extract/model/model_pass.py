@@ -13,6 +13,7 @@ provenance then says ``cache_hit=True`` and no model call is counted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -313,8 +314,10 @@ def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: Mod
     context: dict[str, Any] = {"text": text, "summary": q.summary, "indices": list(q.items)}
     if not q.empty:
         model = open_answer_model(q.items, q.diagnoses)
+        # The answer schema names the open items, and a grammar is built from it: part of the key.
+        schema = hashlib.sha256(json.dumps(model.model_json_schema(), sort_keys=True).encode()).hexdigest()
         key = question_key(client.settings, endpoint=client.endpoint, prompt=prompt.ref,
-                           text_sha256=letter.sha256, part="open")
+                           text_sha256=letter.sha256, part=f"open:{schema[:16]}")
         answer = _cached_answer(cache, key, model, context)
         hit = answer is not None
         if answer is None:
