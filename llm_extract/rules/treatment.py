@@ -30,7 +30,9 @@ _NUM = rf"(?:\d+(?:\.\d+)?(?:\s*-\s*\d+)?|{_NUM_WORDS})"
 # Lead-ins that say how or when the item was asked for, not what it is.
 _LEADS = [
     r"associated\s+surgical\s+services?\s*:",
-    r"retrospective(?:ly)?(?:\s+request(?:\s+for)?)?\s*:?",
+    r"(?:retrospective(?:ly)?|prospective)(?:\s+request(?:\s+for)?)?\s*:?",
+    r"request\s+for\s+authori[sz]ation\s+(?:of|for)\b",
+    r"(?:medications?|dme|durable\s+medical\s+equipment)\s*:",
     r"retro\s*:?",
     r"pre-?\s*op(?:erative)?\s+labs?\s*(?::|-)",
     r"labs?\s+to\s+include\s*:",
@@ -43,6 +45,7 @@ _LEADS = [
     rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:sessions?|visits?|treatments?)\s+of",
     rf"(?:{_NUM_WORDS}|\d+)\s+(?:\(\d+\)\s+)?(?=[a-z])",
     r"outpatient\b",
+    r"(?:a|an|the)\s+(?=[a-z])",
 ]
 _LEAD = re.compile(r"^\s*(?:" + "|".join(_LEADS) + r")\s*", re.I)
 _POST_OP_DRUG = re.compile(
@@ -65,8 +68,12 @@ _DOSE = re.compile(
 )
 # Schedule and quantity phrases anywhere in a service request.
 _SCHEDULE = [
+    rf"\b{_NUM}\s*(?:hours?|hrs?)\s*(?:a|per|/|each)\s*(?:day|week|visit)\b",
+    rf"\b{_NUM}\s*(?:days?|nights?)\s*(?:a|per|/)\s*week\b",
     r"\b\d+\s*(?:x|times)\s*\d+\b",
     r"\bunder\s+(?:fluoroscop\w*|ultrasound|ct)(?:\s+guidance)?\b",
+    r"\b(?:with|using)\s+(?:fluoroscop\w*(?:\s+guidance)?|(?:ultrasound|ct)\s+guidance)\b",
+    rf"\b(?:x|times|for)\s*{_NUM}\s*(?:hours?|hrs?)\b",
     rf"\b{_NUM}\s*(?:x|times?)\s*(?:(?:a|per|/)\s*)?(?:weekly|week|wk|daily|day|month|monthly)?(?:\s+(?:for|x|times?)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?))?",
     rf"\b{_NUM}\s*(?:sessions?|visits?|treatments?|units?)\b(?:\s+(?:of|for|per)\s+(?:weekly|week))?",
     rf"\b(?:for|x|times)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?)\b",
@@ -81,12 +88,14 @@ _SCHEDULE = [
     rf"\b(?:one|two|three|four|five|six)\s+times\s+(?:a|per)\s+(?:week|day|month)\b",
     r"\b(?:once|twice)\s+(?:a|per)\s+(?:week|day|month)\b",
     r"\b(?:once|twice|\w+\s+times)\s+(?:weekly|daily|monthly)\b",
-    rf"\b{_NUM}\s*(?:hours?|hrs?)\s*(?:a|per|/|each)\s*(?:day|week|visit)\b",
-    rf"\b{_NUM}\s*(?:days?|nights?)\s*(?:a|per|/)\s*week\b",
     r"\b(?:weekly|monthly|daily)\b",
     r"\(\s*\d+\s*\)",
-    r"\(\s*(?:unknown|unspecified)\s+(?:quantity|number|duration)\s*\)",
-    r"\b(?:unknown|unspecified)\s+(?:quantity|number|duration)\b",
+    r"\(\s*(?:unknown|unspecified)\s+(?:quantity|number|duration|frequency)\s*\)",
+    r"\(\s*(?:quantity|number|duration|frequency|qty)\s+(?:unknown|unspecified|not\s+specified)\s*\)",
+    r"\b(?:unknown|unspecified)\s+(?:quantity|number|duration|frequency)\b",
+    rf"\b(?:times|x)\s+(?:{_NUM_WORDS})\b(?:\s*\(\d+\))?",
+    r",?\s*\bqty\s*:?\s*\d+(?:\.\d+)?",
+    r"\(?\b(?:dos|dates?\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}(?:\s*(?:-|to|through)\s*\d{1,2}/\d{1,2}/\d{2,4})?\)?",
     r"\(\s*\d+\s*min(?:ute)?s?\s*\)",
     r"\b(?:for\s+)?(?:rental|purchase)\b",
     r"\bper\s+\d{1,2}/\d{1,2}/\d{2,4}\s+order\b",
@@ -96,7 +105,7 @@ _SCHEDULE = [
     r",?\s*\b\d+(?:\.\d+)?\s*tesla\s+or\s+higher(?:\s+only)?",
 ]
 _SCHEDULE_RE = re.compile("|".join(f"(?:{p})" for p in _SCHEDULE), re.I)
-_CONTRAST = re.compile(r"\b(?:with(?:out)?|w/o?|and(?:/or)?|or)\s+(?:iv\s+)?(?:contrast|dye|gadolinium)\b(?:\s+(?:and\s+)?(?:with(?:out)?)\s+contrast)?", re.I)
+_CONTRAST = re.compile(r"\b(?:with\s+(?:and|or|/)\s+without|with\s*/\s*without|w/wo|with(?:out)?|w/o?|and(?:/or)?|or)\s+(?:iv\s+)?(?:contrast|dye|gadolinium)\b(?:\s+(?:and\s+)?(?:with(?:out)?)\s+contrast)?", re.I)
 # A parenthesis that spells out an abbreviation already there, or a bracketed aside.
 _ASIDE = re.compile(r"\s*\[[^\]]*\]")
 
