@@ -18,10 +18,9 @@ from click.testing import CliRunner
 import llm_extract
 from llm_extract import IMRRecord, Item
 from llm_extract.cli.main import main
-from llm_extract.errors import ConfigError, ExtractionError
+from llm_extract.errors import ConfigError
 from llm_extract.evaluation.runner import RULES_ONLY, evaluate
 from llm_extract.evaluation.fixtures import load_fixtures
-from llm_extract.record import Provenance
 from llm_extract.evaluation.scoring import (
     failed_letter,
     majority_baseline,

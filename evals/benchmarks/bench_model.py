@@ -178,7 +178,6 @@ def main() -> int:
             v = r[key]
             cells.append(f"{'n/a':>14}" if v is None else f"{v:>14.3f}" if isinstance(v, float) else f"{v:>14}")
         print(f"{key:32}" + "".join(cells))
-    by = {r["prompt"]: r for r in results}
     hybrid = [r for r in results if r["prompt"].startswith("imr-hybrid")]
     full = [r for r in results if r["prompt"].startswith("imr-full")]
     if hybrid and full:

@@ -85,7 +85,7 @@ _SCHEDULE = [
     r"\b(?:times|x)\s*\d+\b",
     r"\b\d+\s*x\s*\d+\b",
     r"#\s*\d+",
-    rf"\b(?:one|two|three|four|five|six)\s+times\s+(?:a|per)\s+(?:week|day|month)\b",
+    r"\b(?:one|two|three|four|five|six)\s+times\s+(?:a|per)\s+(?:week|day|month)\b",
     r"\b(?:once|twice)\s+(?:a|per)\s+(?:week|day|month)\b",
     r"\b(?:once|twice|\w+\s+times)\s+(?:weekly|daily|monthly)\b",
     r"\b(?:weekly|monthly|daily)\b",
@@ -152,9 +152,6 @@ _SPACES = re.compile(r"\s{2,}")
 _TAIL_ASIDE = re.compile(r"\s+to\s+be\s+(?:done|performed|provided)\s+by\b.*$", re.I)
 _PAREN = re.compile(r"\s*\(([^()]*)\)")
 
-
-def _initials(words: str) -> str:
-    return "".join(w[0] for w in re.findall(r"[A-Za-z]+", words)).lower()
 
 
 def _drop_spelled_out(text: str) -> str:
