@@ -471,3 +471,19 @@ def test_open_diagnoses_not_in_the_summary_are_asked_once_then_dropped(monkeypat
     assert record.evidence["diagnoses.0"].source == "model"
     (dropped,) = [w for w in record.warnings if w.code == "model_value_not_in_text"]
     assert "gout of the ear" in dropped.message
+
+
+def test_open_questions_over_the_context_keep_the_rules_record(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    import llm_extract.pipeline as pipeline
+    from llm_extract import extract
+
+    sent = _mock_pipeline(monkeypatch, tmp_path, json.dumps({"diagnoses": ["low back pain"]}))
+    small = Settings.resolve(base_url="http://mock.invalid/v1", cache_dir=tmp_path / "c", env={},
+                             n_ctx=600, max_tokens=512)
+    client = pipeline.model_client.__call__(small)  # the mocked client, whatever the settings
+    client.settings = small
+    record = extract(LETTERS / "CM16-0242419.pdf")
+    assert sent == [] and record.diagnoses == []
+    (warning,) = [w for w in record.warnings if w.code == "model_unanswered"]
+    assert "context of 600" in warning.message

@@ -322,6 +322,18 @@ def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: Mod
         hit = answer is not None
         if answer is None:
             messages = prompt.render(questions=render_questions(text, record, q))
+            question = Question("open", messages, model, context)
+            budget = client.settings.n_ctx - client.settings.max_tokens
+            if question.tokens() > budget:
+                # Never cut the letter: the rules' record stands and the questions stay open.
+                merged = record.model_copy(deep=True)
+                merged.warnings.append(ExtractionWarning(
+                    code="model_unanswered", field="model",
+                    message=f"the open questions need about {question.tokens():,} prompt tokens, over the "
+                            f"model's context of {client.settings.n_ctx:,} minus {client.settings.max_tokens:,} "
+                            f"for the answer; left open: {_open_fields(q)}"))
+                _stamp(merged, client, prompt, usage, cache_hit=False)
+                return merged
             try:
                 answer = _ask(client, messages, model, context, letter, record, usage, cache, key)
             except ExtractionError as exc:

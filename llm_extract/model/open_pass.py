@@ -27,7 +27,7 @@ from ..record import Category, DrugClass, ExtractionWarning, IMRRecord, Span
 from .answers import AnswerBase, ItemWords
 from .merge import locate
 
-__all__ = ["OpenQuestions", "open_questions", "open_answer_model", "merge_open"]
+__all__ = ["OpenQuestions", "open_questions", "render_questions", "open_answer_model", "merge_open"]
 
 
 @dataclass(frozen=True)
