@@ -63,6 +63,15 @@ def parse_shard(spec: str | Shard | None) -> Shard | None:
     return Shard(int(k), int(n), "bytes" if by == "bytes" else "text")
 
 
+def file_info(path: str) -> dict[str, int] | None:
+    """Size and modification time of a file, the resume index's fast key (None if unreadable)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """Hash of a file's raw bytes (the cheap shard key)."""
     h = hashlib.sha256()

@@ -36,7 +36,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
-from .inputs import InputLike, iter_inputs
+from .inputs import InputLike, file_info, iter_inputs
 from .outputs import check_formats, pyarrow_modules
 from .runner import BatchSummary, check_extract_kwargs as _check_extract_kwargs
 from .runner import default_extract as _default_extract, describe_failure as _describe
@@ -200,11 +200,7 @@ def extract_batch_ray(
                     summary.seen -= 1
                     continue
                 seen.add(path)
-                try:
-                    st = os.stat(path)
-                    info: dict[str, int] | None = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-                except OSError:
-                    info = None
+                info = file_info(path)
                 if info is not None and store.known(path, info["size"], info["mtime_ns"]) is not None:
                     summary.cached += 1
                     if bar is not None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .outputs import check_formats, pyarrow_modules
-from .inputs import InputLike, Shard, file_sha256, iter_inputs, parse_shard
+from .inputs import InputLike, Shard, file_info, file_sha256, iter_inputs, parse_shard
 from .store import OutputStore
 from ..errors import ConfigError, LlmExtractError, ModelError, redact
 from ..reading.letter import Letter, read_letter
@@ -320,11 +320,7 @@ class BatchRun:
                 self.summary.seen -= 1
                 continue
             seen.add(path)
-            try:
-                st = os.stat(path)
-                info: dict[str, int] | None = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-            except OSError:
-                info = None
+            info = file_info(path)
             store = self._store
             if store is not None and info is not None:
                 key = store.known(path, info["size"], info["mtime_ns"])
