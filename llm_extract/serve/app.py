@@ -83,6 +83,15 @@ def _problem(status: int, error_type: str, title: str, detail: str = "",
                         media_type=PROBLEM_JSON, headers=headers)
 
 
+def _parse_json(model: type[Any], body: bytes) -> Any:
+    """``body`` as ``model``, or a 422 problem naming the model and the validation errors."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise ProblemError(422, "ValidationError", "Invalid request",
+                           f"the JSON body does not match {model.__name__}", errors=_errors(exc)) from None
+
+
 def _errors(exc: ValidationError | RequestValidationError) -> list[dict[str, Any]]:
     # Never echo the input values: they may be letter text.
     return [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
@@ -385,11 +394,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             body = await read_body(request)
             if ctype == "application/json" and keep:
                 # The review page's other way in: a letter picked by name from --letters-dir.
-                try:
-                    picked = ReviewLetter.model_validate_json(body)
-                except ValidationError as exc:
-                    raise ProblemError(422, "ValidationError", "Invalid request",
-                                       "the JSON body does not match ReviewLetter", errors=_errors(exc)) from None
+                picked = _parse_json(ReviewLetter, body)
                 opts = options(picked.rules_only, picked.prompt, picked.model)
                 path, name = _allowed_letter(config, picked.letter)
                 data = await asyncio.to_thread(_read_limited, path, config.max_upload_bytes)
@@ -397,11 +402,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                 return (letter_from_upload(data, path.suffix.lower(), name, state.uploads / upload_id),
                         opts, name, upload_id)
             if ctype == "application/json":
-                try:
-                    req = ExtractText.model_validate_json(body)
-                except ValidationError as exc:
-                    raise ProblemError(422, "ValidationError", "Invalid request", "the JSON body does not match ExtractText",
-                                       errors=_errors(exc)) from None
+                req = _parse_json(ExtractText, body)
                 opts = options(req.rules_only, req.prompt, req.model)
                 text = req.text
 
@@ -546,11 +547,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                                "send multipart/form-data with files, or application/json with a folder")
         body = await read_body(request)
         if ctype == "application/json":
-            try:
-                req = BatchFolder.model_validate_json(body)
-            except ValidationError as exc:
-                raise ProblemError(422, "ValidationError", "Invalid request", "the JSON body does not match BatchFolder",
-                                   errors=_errors(exc)) from None
+            req = _parse_json(BatchFolder, body)
             opts = options(req.rules_only, req.prompt, req.model)
             folder = _allowed_folder(config, req.folder)
             job = await asyncio.to_thread(state.jobs.create, inputs=[str(folder)], options=opts)
