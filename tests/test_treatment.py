@@ -68,6 +68,52 @@ CASES = [
     ("Massage therapy times two (2)", "rehabilitation", "Massage therapy"),
     ("Urine drug screen (dates of service 01/04/2016 to 02/04/2016)", "diagnostic", "Urine drug screen"),
     ("Knee brace, QTY: 1.00", "durable_medical_equipment", "Knee brace"),
+    # a strength without a unit still ends a drug's name once the drug is known
+    ("Percocet 5/325 (quantity unknown)", "pharmaceutical", "Percocet"),
+    # lead-ins stack with "Post-op" in front of a drug, and a date of service can lead
+    ("Associated surgical service: Post-operative Oxycodone 5mg #40", None, "Oxycodone"),
+    ("Retrospective DOS 3/4/15: Naproxen 550mg #60", None, "Naproxen"),
+    # a release form after the strength stays; an orally disintegrating tablet is a form
+    ("Nexium 40mg DR capsules #30", None, "Nexium DR"),
+    ("Zofran ODT 4mg #10", None, "Zofran"),
+    ("Diclofenac 1.5% topical solution 150ml", None, "Diclofenac topical solution"),
+    ("Menthol 5%/Methyl salicylate 15% cream 120gm", None, "Menthol/Methyl salicylate cream"),
+    # counts written in words and digits, counts per period, hours and trials
+    ("Chiropractic manipulation six (6) sessions", "rehabilitation", "Chiropractic manipulation"),
+    ("Occupational therapy x8 visits", "rehabilitation", "Occupational therapy"),
+    ("Continued aquatic therapy (8) sessions", "rehabilitation", "Aquatic therapy"),
+    ("Urine toxicology screen x 2 per year", "diagnostic", "Urine toxicology screen"),
+    ("Work hardening program 40 hours", "rehabilitation", "Work hardening program"),
+    ("Home health aide 4 hours per day x 5 days a week", "home_health", "Home health aide"),
+    ("Interferential unit 30 day trial", "durable_medical_equipment", "Interferential unit"),
+    ("X-rays of the left ankle 3 views", "diagnostic", "X-rays of the left ankle"),
+    # an injection's drug doses and volumes go
+    ("Injection 2cc of Kenalog 40mg to the left shoulder", "injection", "Injection of Kenalog to the left shoulder"),
+    # a request that continues the one before it loses the joining word
+    ("and left knee arthroscopy", "surgery", "Left knee arthroscopy"),
+    # a specialist is not a body part; a consultation's purpose clause goes, a bare one stays
+    ("Referral to hand surgeon", "evaluation_management", "Referral to hand surgeon"),
+    ("Consultation with a spine surgeon to evaluate for lumbar fusion", "evaluation_management",
+     "Consultation with a spine surgeon"),
+    ("Referral to pain management for evaluation of injections", "evaluation_management",
+     "Referral to pain management"),
+    ("Referral for aquatic therapy", "evaluation_management", "Referral for aquatic therapy"),
+    # a trailing purpose, provider, setting or timing clause is not the name
+    ("Urine toxicology screen to monitor medication compliance", "diagnostic", "Urine toxicology screen"),
+    ("CT of the head to rule out a bleed", "diagnostic", "CT of the head"),
+    ("MRI for the cervical spine", "diagnostic", "MRI for the cervical spine"),  # a body part is not a purpose
+    ("X-ray of the chest, pre-operative", "diagnostic", "X-ray of the chest"),
+    ("Home health aide 4 hours a day for help with bathing", "home_health", "Home health aide"),
+    ("Nursing care by a licensed vocational nurse", "home_health", "Nursing care"),
+    ("Skilled nursing visits x 6 for wound care", "home_health", "Skilled nursing"),
+    ("Physical therapy in the clinic 2x4", "rehabilitation", "Physical therapy"),
+    ("Massage therapy for muscle spasm", "rehabilitation", "Massage therapy"),
+    ("Lumbar support brace for home use", "durable_medical_equipment", "Lumbar support brace"),
+    ("Wrist brace for the left wrist", "durable_medical_equipment", "Wrist brace"),
+    ("Hot/cold unit with wrap and pads, 14 day rental", "durable_medical_equipment", "Hot/cold unit"),
+    ("TENS unit supplies (electrodes) x 2 months", "durable_medical_equipment", "TENS unit supplies"),
+    ("Transportation to and from medical appointments, round trip", "home_health",
+     "Transportation to and from medical appointments"),
 ]
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..record import Category, DrugClass
 from .drugs import find_drug
+from .treatment import without_trailing_clause
 from .vocab import doses
 
 __all__ = ["Classification", "classify"]
@@ -30,10 +31,13 @@ class Classification:
     drug_class: DrugClass | None
     start: int
     end: int
+    #: The class is ``other`` only because the drug is known and is in none of the classes:
+    #: a weaker answer than a listed drug's, which a guideline topic may refine.
+    residual: bool = False
 
 
 def _words(*terms: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w-])(?:" + "|".join(terms) + r")(?![\w-])", re.I)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(terms) + r")(?!\w)(?!-\w{3})", re.I)
 
 
 _DRUGS: dict[DrugClass, list[str]] = {
@@ -43,7 +47,7 @@ _DRUGS: dict[DrugClass, list[str]] = {
         "morphine", r"ms\s*contin", "kadian", "avinza", "hydromorphone", "dilaudid", "exalgo",
         "fentanyl", "duragesic", "methadone", "buprenorphine", "suboxone", "subutex", "butrans",
         "belbuca", "tapentadol", "nucynta", "codeine", "oxymorphone", "opana", "meperidine",
-        "demerol", "levorphanol", "trezix", "pentazocine",
+        "demerol", "levorphanol", "trezix", "pentazocine", "vicoprofen", "reprexain", "xartemis",
     ],
     DrugClass.MUSCLE_RELAXANT: [
         "baclofen", "cyclobenzaprine", "flexeril", "fexmid", "amrix", "carisoprodol", "soma",
@@ -92,23 +96,33 @@ _DRUGS: dict[DrugClass, list[str]] = {
         "sumatriptan", "imitrex", "fioricet", "butalbital", "modafinil", "provigil", "armodafinil",
         "nuvigil", "sildenafil", "viagra", "tadalafil", "cialis", "testosterone", "androgel",
         "naloxone", "narcan", "clonidine", "propranolol", "lisinopril", "metformin", "aspirin",
+        # medical foods dispensed in California workers' compensation practice
+        "theramine", "sentradine", "trepadone", "gabadone", "appetrex", r"sentra(?:\s+(?:AM|PM))?",
+        "percura", "hypertensa", "fusepaq", r"vitamins?(?:\s+[A-Z]\d*)?", "glucosamine", "chondroitin",
+        # antibiotics and anticoagulants given around surgery
+        "cephalexin", "keflex", "ciprofloxacin", "cipro", "doxycycline", "amoxicillin", "augmentin",
+        "clindamycin", "rivaroxaban", "xarelto", "apixaban", "eliquis", "enoxaparin", "lovenox",
+        "warfarin", "coumadin",
     ],
 }
 _DRUG_PATTERNS = [(cls, _words(*terms)) for cls, terms in _DRUGS.items()]
 _TOPICAL_PRODUCTS = _words("lidoderm", "flector", "pennsaid", "terocin", "lidopro", "menthoderm",
                            "capsaicin", "lidocaine", "salonpas", "ben-?gay", "icy hot", "biofreeze",
-                           "methyl salicylate", "menthol", "camphor", "ketoprofen cream")
+                           "methyl salicylate", "menthol", "camphor", "ketoprofen cream", "fluriflex",
+                           r"tg\s*hot", "kera-?tek", "mentherm")
 _TOPICAL_FORM = _words("creams?", "gels?", "ointments?", "lotions?", "topical", "transdermal",
                        "patch(?:es)?", "compound(?:ed)?", "liniment", "spray", "solution")
 _PERCENT = re.compile(r"\d\s*%")
+_APPLIED = _words("creams?", "gels?", "ointments?", "lotions?", r"compound(?:ed)?", "liniment")
 # A drug that is systemic even as a patch (the schema lists buprenorphine as an opioid).
 _SYSTEMIC_PATCH = {DrugClass.OPIOID}
 
 _RULES: list[tuple[Category, re.Pattern[str]]] = [
     (Category.PROGRAM, _words(r"functional\s+restoration", "multidisciplinary", "interdisciplinary",
                               r"HELP\s+program", r"detox\w*", r"weight\s+loss", r"pain\s+program",
+                              r"pain\s+management\s+program",
                               r"chronic\s+pain\s+program")),
-    (Category.BEHAVIORAL_MENTAL_HEALTH, _words(r"psycholog\w*", r"psychiatr\w*", r"psychotherap\w*",
+    (Category.BEHAVIORAL_MENTAL_HEALTH, _words(r"(?:neuro)?psycholog\w*", r"psychiatr\w*", r"psychotherap\w*",
                                                "CBT", r"cognitive\s+behavio\w*", "biofeedback",
                                                r"counsel\w*", r"mental\s+health", "hypnotherapy")),
     (Category.INJECTION, _words(r"inject\w*", "epidural", "ESI", "facet", r"(?:nerve\s+)?blocks?",
@@ -119,13 +133,15 @@ _RULES: list[tuple[Category, re.Pattern[str]]] = [
                                             r"follow[- ]?ups?", r"second\s+opinion", "TOC",
                                             r"transfer\s+of\s+care")),
     (Category.HOME_HEALTH, _words(r"(?:acute\s+|inpatient\s+)rehab\w*", r"rehabilitation\s+(?:unit|facility)",
-                                  r"skilled\s+nursing", "SNF")),
+                                  r"skilled\s+nursing", "SNF", r"transportation", r"taxi", r"uber")),
     (Category.SURGERY, _words(r"(?:pump|stimulator)\s+(?:placement|implant\w*)", r"implant\w*",
                               r"placement\s+of\s+(?:an?\s+|the\s+)?(?:\w+\s+){0,2}pump",
                               r"arthroscop\w*", "surgery", r"assistant\s+surgeon", "repair", "fusion", r"arthroplast\w*",
                               r"(?:joint|knee|hip|shoulder|disc)\s+replacement", "decompression",
                               r"\w+ectomy", r"\w*otomy", r"\w+plasty", "tenodesis", "reconstruction",
                               "debridement", r"manipulation\s+under\s+anesthesia",
+                              r"open\s+reduction", r"internal\s+fixation", "ORIF", r"surgical\s+assistant",
+                              r"(?:inpatient|hospital)\s+(?:hospital\s+)?stay",
                               r"(?:tunnel|finger|trigger\s+thumb)\s+release", "neuroplasty")),
     (Category.DIAGNOSTIC, _words("MRI", "MRA", r"magnetic\s+resonance", "CT", r"CAT\s+scan", r"x-?rays?",
                                  r"radiographs?", "EMG", "NCV", "NCS", "SSEP", r"evoked\s+potentials?",
@@ -137,7 +153,9 @@ _RULES: list[tuple[Category, re.Pattern[str]]] = [
                                  r"sleep\s+stud(?:y|ies)", r"polysomnogra\w*", "DEXA", r"arthrogra\w*",
                                  r"myelogra\w*", r"discogra\w*", "EEG", r"electroencephalogra\w*",
                                  r"echocardiogra\w*", "doppler", "PT/PTT", "INR", r"blood\s+(?:test|work)",
-                                 r"genetic\s+test\w*", "imaging", "scans?")),
+                                 r"genetic\s+test\w*", r"(?:cytokine\s+)?DNA\s+test\w*", "imaging", "scans?",
+                                 r"(?:hepatic|liver|renal|kidney|thyroid)\s+function", r"(?:vitamin\s+\w+|serum\s+\w+)\s+levels?",
+                                 r"holter(?:\s+monitor)?")),
 ]
 _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
     (Category.DURABLE_MEDICAL_EQUIPMENT, _words("TENS", "EMS", r"(?:IF|heat|cold|therapy|traction|stimulation)\s+units?",
@@ -150,20 +168,31 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
                                                 "garments?", "supplies", "collar", "splints?", "cushions?",
                                                 "chair", "scooter", "interferential", r"H-wave",
                                                 r"bone\s+growth\s+stimulator", r"home\s+exercise\s+kit",
-                                                "insoles?", "rental")),
-    (Category.REHABILITATION, _words(r"physical\s+therap\w*", "PT", r"physiotherap\w*",
-                                     r"occupational\s+therap\w*", "OT", r"chiro\w*", r"acupunct\w*", r"e-?stim", r"hand\s+therapy",
+                                                "insoles?", "rental", r"crutch(?:es)?", r"toilet\s+seat",
+                                                r"(?:DVT|pneumatic|intermittent)\s+(?:\w+\s+)?(?:compression\s+)?devices?")),
+    (Category.REHABILITATION, _words(r"physical\s+therap\w*", r"phys\w{0,3}cial\s+therap\w*", "PT", r"physiotherap\w*",
+                                     r"occupational\s+therap\w*", "OT", r"chiro\w*", r"acc?upunc?t\w*", r"e-?stim", r"hand\s+therapy",
                                      r"electro-?acupuncture", "massage", "aquatic", r"aqua\s+therapy",
-                                     r"pool\s+therapy", r"work\s+hardening", r"work\s+conditioning",
+                                     r"pool\s+therapy", r"work\s+hardening", r"vestibular\s+(?:therapy|rehab\w*)", r"work\s+conditioning",
                                      r"manual\s+therapy", r"therapeutic\s+exercises?", "shockwave", "ESWT",
                                      "infrared", r"electrical\s+stimulation", "traction",
                                      r"myofascial\s+release", "manipulation")),
     (Category.HOME_HEALTH, _words(r"home\s+health", r"home\s+care", "nursing", "nurse", "RN", "aides?", "caregiver",
-                                  "SNF", r"inpatient\s+rehab\w*", "transportation", "housekeeping",
+                                  "SNF", r"inpatient\s+rehab\w*", "transportation", r"housekeep\w*",
+                                  r"homemaker\w*", r"chore\s+services?", r"(?:personal\s+care\s+)?attendants?(?:\s+care)?",
                                   r"assisted\s+living")),
     (Category.EVALUATION_MANAGEMENT, _words(r"evaluations?", r"re-?evaluations?", "visits?", r"exam(?:ination)?s?",
                                             r"functional\s+capacity", "FCE", "appointment")),
+    (Category.OTHER, _words(r"(?:gym|pool|health\s+club|fitness)\s+membership", r"interpret\w*(?:\s+services?)?")),
 ]
+# A consultation or referral is evaluation and management whatever it is for ("Pain management
+# consultation for possible epidural injections", "Consultation with a psychiatrist"); only
+# psychological evaluation is a behavioural service in the schema.
+_CONSULT = re.compile(
+    r"^(?!.*\bpsycholog)(?:(?!\b(?:for|with|and)\b).)*?\b(?:consult\w*|referrals?|second\s+opinion|"
+    r"history\s+and\s+physical|H&P)(?![\w-])",
+    re.I,
+)
 # "Associated surgical service:" names the surgery the item goes with, not what it is.
 _LEAD = re.compile(r"^\s*associated\s+surgical\s+services?\s*:\s*", re.I)
 
@@ -173,6 +202,36 @@ def _drug(text: str) -> tuple[DrugClass, re.Match[str]] | None:
         m = pattern.search(text)
         if m:
             return cls, m
+    return None
+
+
+_SINGLE_WORD_DRUGS: dict[str, DrugClass] = {
+    term: cls for cls, terms in _DRUGS.items() for term in terms if term.isalpha() and len(term) >= 7
+}
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one inserted, deleted or changed letter."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def _misspelled_drug(text: str) -> tuple[DrugClass, int, int] | None:
+    """A long drug name written one letter off ("Cyclobenzaprin", "Gabapentine"), as clerks do.
+
+    Only names of seven letters or more: shorter ones sit one letter from other words.
+    """
+    for m in re.finditer(r"[A-Za-z]{7,}", text):
+        word = m.group(0).lower()
+        for term, cls in _SINGLE_WORD_DRUGS.items():
+            if word != term and word[0] == term[0] and _one_edit_apart(word, term):
+                return cls, m.start(), m.end()
     return None
 
 
@@ -189,11 +248,30 @@ def _dictionary_drug(text: str, offset: int, topical: bool) -> Classification | 
     cls = by_generic[0] if by_generic else None
     if topical and cls not in _SYSTEMIC_PATCH:
         cls = DrugClass.TOPICAL
+    if cls is None:
+        # The schema's classes are closed: a drug the dictionary knows that is in none of
+        # them is "other" (an anticoagulant, an antibiotic). A guideline topic may refine it.
+        return Classification(Category.PHARMACEUTICAL, DrugClass.OTHER, offset + found.start, offset + found.end,
+                              residual=True)
     return Classification(Category.PHARMACEUTICAL, cls, offset + found.start, offset + found.end)
 
 
 def classify(request: str) -> Classification | None:
-    """The category (and drug class) a request's words state, or ``None`` if they do not."""
+    """The category (and drug class) a request's words state, or ``None`` if they do not.
+
+    The request's head is read first: a trailing purpose clause names other things ("EKG for
+    pre-operative clearance" is a test, not a clearance); the whole request only if the head
+    says nothing.
+    """
+    head = without_trailing_clause(request)
+    if head != request:
+        found = _classify(head)
+        if found is not None:
+            return found
+    return _classify(request)
+
+
+def _classify(request: str) -> Classification | None:
     lead = _LEAD.match(request)
     offset = lead.end() if lead else 0
     text = request[offset:]
@@ -201,6 +279,9 @@ def classify(request: str) -> Classification | None:
     def hit(category: Category, m: re.Match[str], drug_class: DrugClass | None = None) -> Classification:
         return Classification(category, drug_class, offset + m.start(), offset + m.end())
 
+    consult = _CONSULT.search(text)
+    if consult:
+        return hit(Category.EVALUATION_MANAGEMENT, consult)
     for category, pattern in _RULES:
         m = pattern.search(text)
         if m:
@@ -211,6 +292,8 @@ def classify(request: str) -> Classification | None:
         cls, m = drug
         if cls not in _SYSTEMIC_PATCH and (topical or _PERCENT.search(text)):
             cls = DrugClass.TOPICAL
+        elif cls in _SYSTEMIC_PATCH and (_APPLIED.search(text) or len(_PERCENT.findall(text)) >= 2):
+            cls = DrugClass.TOPICAL  # "Tramadol 8%/Gabapentin 10% cream": a compounded topical
         return hit(Category.PHARMACEUTICAL, m, cls)
     if topical and (_PERCENT.search(text) or doses(text) or _TOPICAL_PRODUCTS.search(text)):
         return hit(Category.PHARMACEUTICAL, topical, DrugClass.TOPICAL)
@@ -221,6 +304,12 @@ def classify(request: str) -> Classification | None:
     known = _dictionary_drug(text, offset, bool(topical or _PERCENT.search(text)))
     if known is not None:
         return known
+    near = _misspelled_drug(text)
+    if near is not None:
+        cls, start, end = near
+        if cls not in _SYSTEMIC_PATCH and (topical or _PERCENT.search(text)):
+            cls = DrugClass.TOPICAL
+        return Classification(Category.PHARMACEUTICAL, cls, offset + start, offset + end)
     found = doses(text)
     if found:
         strength = found[0]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["treatment_name", "KEEPS_BODY_PART"]
+__all__ = ["treatment_name", "without_trailing_clause", "KEEPS_BODY_PART"]
 
 #: Categories whose treatment names keep the body part and side (the schema's list).
 KEEPS_BODY_PART = frozenset({"diagnostic", "injection", "surgery"})
@@ -34,6 +34,7 @@ _LEADS = [
     r"request\s+for\s+authori[sz]ation\s+(?:of|for)\b",
     r"(?:medications?|dme|durable\s+medical\s+equipment)\s*:",
     r"retro\s*:?",
+    r"(?:dos|dates?\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}(?:\s*(?:-|to|through)\s*\d{1,2}/\d{1,2}/\d{2,4})?\s*:",
     r"pre-?\s*op(?:erative)?\s+labs?\s*(?::|-)",
     r"labs?\s+to\s+include\s*:",
     r"labs?\s*(?::|-)",
@@ -41,11 +42,13 @@ _LEADS = [
     rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:refills?|containers?|bottles?|tubes?|boxes?|packs?)\s+of",
     r"(?:an?\s+)?(?:unknown|unspecified)\s+(?:number\s+of\s+|quantity\s+of\s+)?",
     r"(?:additional|continued|continue|continuing|initial|further|repeat|extra|more|"
-    r"trial\s+of|prescription\s+for|request\s+for|purchase\s+of|rental\s+of)\b",
+    r"trial\s+of|prescriptions?\s+(?:for|of)|request\s+for|purchase\s+of|rental\s+of)\b",
     rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:sessions?|visits?|treatments?)\s+of",
-    rf"(?:{_NUM_WORDS}|\d+)\s+(?:\(\d+\)\s+)?(?=[a-z])",
-    r"outpatient\b",
+    rf"(?:{_NUM_WORDS}|\d+)\s+(?:\(\d+\)\s+)?(?!(?:days?|weeks?|months?|hours?|hrs?|years?)\b)(?=[a-z])",
+    r"(?:second|third|fourth|fifth)\s+(?!opinion)(?=[a-z])",
+    r"(?:sessions?|visits?|treatments?)\s+of\b",
     r"(?:a|an|the)\s+(?=[a-z])",
+    r"(?:with|and|plus)\s+(?=[a-z])",
 ]
 _LEAD = re.compile(r"^\s*(?:" + "|".join(_LEADS) + r")\s*", re.I)
 _POST_OP_DRUG = re.compile(
@@ -57,30 +60,51 @@ _POST_OP_DRUG = re.compile(
 # The first dose/strength/quantity token ends a medication's name.
 _DOSE = re.compile(
     r"""\s*(?:
-        \(?\d+(?:\.\d+)?\s*(?:-|/)?\s*(?:\d+(?:\.\d+)?\s*)?(?:mg|mcg|g|gm|gms|grams?|ml|cc|%|percent|units?|iu|meq)\b
+        \d+\s*(?:tabs?|tablets?|caps?|capsules?|bottles?|tubes?|packs?|patch(?:es)?|pumps?|sprays?)\b
+      | \d{1,3}(?:,\d{3})+\s*(?:iu|units?|mg|mcg)?
+      |        \(?\d+(?:\.\d+)?\s*(?:-|/)?\s*(?:\d+(?:\.\d+)?\s*)?(?:mg|mcg|g|gm|gms|grams?|ml|cc|%|percent|units?|iu|meq)\b(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|g|gm|cc)\b)?
       | \(?\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)+\s*(?:mg|mcg|%)?
       | \d+(?:\.\d+)?\s*%
       | [#]\s*\d+ | \bqty\b | \bquantity\b | \bx\s*\d+ | \d+\s*x\b
-      | \b(?:tabs?|tablets?|caps?|capsules?|oral\s+(?:tablets?|suspension|solution)|po|by\s+mouth|orally)\b
-      | \b(?:take|apply|use|sig)\b
+      | \b(?:tabs?|tablets?|caps?|capsules?|oral\s+(?:tablets?|suspension|solution)|po|by\s+mouth|orally|odt)\b
+      | \b(?:take|apply|use|sig|dispensed|prescribed)\b
+      | \(?\s*\b(?:dos|dates?\s+of\s+service)\b
     )""",
     re.I | re.X,
 )
 # Schedule and quantity phrases anywhere in a service request.
 _SCHEDULE = [
     rf"\b{_NUM}\s*(?:hours?|hrs?)\s*(?:a|per|/|each)\s*(?:day|week|visit)\b",
+    rf"\b(?:for\s+)?{_NUM}\s*(?:hours?|hrs?)(?:\s*(?:a|per|/|each)\s*(?:day|week|visit))?\b",
+    r"\(\s*retro(?:spective)?\s*\)",
+    r"(?<=nursing)\s+visits?\b",
     rf"\b{_NUM}\s*(?:days?|nights?)\s*(?:a|per|/)\s*week\b",
     r"\b\d+\s*(?:x|times)\s*\d+\b",
     r"\bunder\s+(?:fluoroscop\w*|ultrasound|ct)(?:\s+guidance)?\b",
     r"\b(?:with|using)\s+(?:fluoroscop\w*(?:\s+guidance)?|(?:ultrasound|ct)\s+guidance)\b",
     rf"\b(?:x|times|for)\s*{_NUM}\s*(?:hours?|hrs?)\b",
-    rf"\b{_NUM}\s*(?:x|times?)\s*(?:(?:a|per|/)\s*)?(?:weekly|week|wk|daily|day|month|monthly)?(?:\s+(?:for|x|times?)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?))?",
-    rf"\b{_NUM}\s*(?:sessions?|visits?|treatments?|units?)\b(?:\s+(?:of|for|per)\s+(?:weekly|week))?",
+    rf"\b{_NUM}\s*(?:x|times?)\s*(?:(?:a|per|/)\s*)?(?:weekly|week|wk|daily|day|month|monthly|year|yearly|annually)?(?:\s+(?:for|x|times?)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?))?",
+    rf"\bx\s*{_NUM}\s*(?:days?|nights?)\s*(?:a|per|/)\s*week\b",
+    rf"\b(?:a\s+)?trial\s+of\s+{_NUM}\s*(?:sessions?|visits?|treatments?)\b",
+    rf"\bfor\s+{_NUM}\s+(?:additional|more|further)\s+(?:weeks?|months?|days?|sessions?|visits?)\b",
+    rf"\b(?:over|in)\s+{_NUM}\s*(?:weeks?|months?|days?)\b",
+    rf"\bevery\s+{_NUM}\s*(?:days?|weeks?|months?)\b",
+    rf"\b(?:x|for)\s*{_NUM}\s*years?\b",
+    rf"\b(?:x\s*)?{_NUM}\s*(?:round[- ]trips?|trips?)\b",
+    rf",?\s*\b(?:a\s+)?series\s+of\s+{_NUM}\b",
+    rf"\b(?:x\s*)?{_NUM}\s*levels?\b",
+    rf"\b{_NUM}\s*(?:x|times?)\s*(?:(?:a|per|/)\s*)?(?:year|yearly|annually)\b",
+    rf"\b{_NUM}\s*(?:\(\s*\d+\s*\)\s*)?(?:sessions?|visits?|treatments?|units?)\b(?:\s+(?:of|for|per)\s+(?:weekly|week))?",
+    rf"\b{_NUM}\s*(?:hours?|hrs?)\b",
+    r"\b(?:per|a|each)\s+(?:year|month)\b",
+    r"\b(?:x\s*)?\d+\s*views?(?:\s+each)?\b",
     rf"\b(?:for|x|times)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?)\b",
-    rf"\b(?:for\s+)?{_NUM}\s*(?:-\s*{_NUM}\s*)?(?:days?|weeks?|months?)(?:\s+(?:rental|purchase|supply|use))?\b",
+    rf"\b(?:for\s+)?{_NUM}\s*(?:-\s*{_NUM}\s*)?-?\s*(?:days?|weeks?|months?)(?:\s+(?:rental|purchase|supply|use|(?:home[- ]based\s+)?trial))*\b",
     r"(?<=acupuncture)\s+(?:therapy\s+)?(?:sessions?|visits?|treatments?)\b",
     r"(?<=chiropractic)\s+(?:sessions?|visits?)\b",
     r"(?<=therapy)\s+(?:sessions?|visits?|treatments?)\b",
+    r"(?<=biofeedback)\s+(?:sessions?|visits?|treatments?)\b",
+    r"(?<=psychotherapy)\s+(?:sessions?|visits?)\b",
     r"(?<=acupuncture)\s+visits\b",
     r"\b(?:times|x)\s*\d+\b",
     r"\b\d+\s*x\s*\d+\b",
@@ -100,12 +124,14 @@ _SCHEDULE = [
     r"\b(?:for\s+)?(?:rental|purchase)\b",
     r"\bper\s+\d{1,2}/\d{1,2}/\d{2,4}\s+order\b",
     r"\b(?:dos|date\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}",
-    r"\b(?:on|from|dated)\s+\d{1,2}/\d{1,2}/\d{2,4}",
+    r"\b(?:(?:dispensed|prescribed|administered|given)\s+)?(?:on|from|dated)\s+\d{1,2}/\d{1,2}/\d{2,4}",
     r"\d{1,2}/\d{1,2}/\d{2,4}",
+    r"\b\d+(?:\.\d+)?\s*(?:cc|ml|mg|mcg)\b(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|cc)\b)?",
+    r"\b\d+(?:\.\d+)?\s*(?:%|percent\b)",
     r",?\s*\b\d+(?:\.\d+)?\s*tesla\s+or\s+higher(?:\s+only)?",
 ]
 _SCHEDULE_RE = re.compile("|".join(f"(?:{p})" for p in _SCHEDULE), re.I)
-_CONTRAST = re.compile(r"\b(?:with\s+(?:and|or|/)\s+without|with\s*/\s*without|w/wo|with(?:out)?|w/o?|and(?:/or)?|or)\s+(?:iv\s+)?(?:contrast|dye|gadolinium)\b(?:\s+(?:and\s+)?(?:with(?:out)?)\s+contrast)?", re.I)
+_CONTRAST = re.compile(r"\bnon-?\s*contrast(?:ed)?\s+|\b(?:w/\s*(?:and|or)\s*w/o|with\s+(?:and|or|/)\s+without|with\s*/\s*without|w/wo|with(?:out)?|w/o?|and(?:/or)?|or)\s+(?:iv\s+)?(?:contrast|dye|gadolinium)\b(?:\s+(?:and\s+)?(?:with(?:out)?)\s+contrast)?", re.I)
 # A parenthesis that spells out an abbreviation already there, or a bracketed aside.
 _ASIDE = re.compile(r"\s*\[[^\]]*\]")
 
@@ -144,14 +170,31 @@ _LEADING_PART = re.compile(
     r"(?=(?:physical|occupational|chiropractic|acupuncture|massage|aquatic|orthopedic|consult|follow)\w*\b)",
     re.I,
 )
-_LEADING_SIDE = re.compile(r"^(?:bilateral|left|right|both)\s+(?=[a-z])", re.I)
+_LEADING_SIDE = re.compile(r"^(?:(?:bilateral|left|right|both)\s*(?:and|&|/)?\s*)+(?=[a-z])", re.I)
+_TRAILING_SIDE = re.compile(r"(?:,\s*|\s+(?:for\s+)?(?:the\s+)?)(?:bilateral|left|right|both)(?:\s+side)?$", re.I)
 _PREP_BODY_TAIL = re.compile(
-    rf"(?:\s*,\s*|\s*,?\s*\b(?:for|to|of|on|at|in)\b\s+(?:the\s+)?){_SIDE_OR_PART}\b.*$", re.I
+    rf"(?:\s*,\s*|\s*,?\s*\b(?:for|to|of|on|at|in)\b\s+(?:the\s+)?){_SIDE_OR_PART}\b"
+    r"(?!\s+(?:surgeons?|specialists?|doctors?|physicians?|clinics?|centers?|teams?)\b).*$", re.I
 )
 _SPACES = re.compile(r"\s{2,}")
 _TAIL_ASIDE = re.compile(r"\s+to\s+be\s+(?:done|performed|provided)\s+by\b.*$", re.I)
-_PAREN = re.compile(r"\s*\(([^()]*)\)")
+# What a consultation is for is not its name ("Consult with a spine surgeon to evaluate for fusion").
+# What a consultation or visit is for is not its name ("Referral to a spine surgeon for surgical
+# consultation", "Consult with a hip specialist to evaluate for arthroplasty").
+_CONSULT_HEAD = re.compile(r"\b(?:consult\w*|referrals?|visits?|follow[- ]?ups?)\b", re.I)
+_PURPOSE = re.compile(r"\s+(?:for|to\s+(?:(?:an?\s+)?evaluat\w*|assess\w*|discuss\w*|determine|rule\s+out))\b", re.I)
 
+
+def _drop_purpose(text: str) -> str:
+    head = _CONSULT_HEAD.search(text)
+    if head is None:
+        return text
+    clause = _PURPOSE.search(text, head.start())
+    # "Referral for physical therapy": the clause is all the request names, so it stays.
+    if clause is None or len(text[: clause.start()].split()) < 2:
+        return text
+    return text[: clause.start()]
+_PAREN = re.compile(r"\s*\(([^()]*)\)")
 
 
 def _drop_spelled_out(text: str) -> str:
@@ -185,7 +228,6 @@ def treatment_name(request: str, category: str | None = None) -> str:
     equipment (whose side words go: "Bilateral hearing aids" → "Hearing aids").
     """
     text = _ASIDE.sub("", request)
-    text = _POST_OP_DRUG.sub("", text)
     text = _drop_spelled_out(text)
     text = _TAIL_ASIDE.sub("", text)
     for _ in range(4):  # lead-ins can stack: "Retrospective: Pre-op labs: CBC"
@@ -193,17 +235,19 @@ def treatment_name(request: str, category: str | None = None) -> str:
         if stripped == text:
             break
         text = stripped
-    if _looks_like_drug(text):
-        name = _drug_name(text)
+    if _looks_like_drug(text, category):
+        name = _drug_name(_POST_OP_DRUG.sub("", text))
     else:
         name = _service_name(text, category)
     name = _tidy(name)
     return (name[:1].upper() + name[1:]) if name else _tidy(request)
 
 
-def _looks_like_drug(text: str) -> bool:
+def _looks_like_drug(text: str, category: str | None) -> bool:
     if _THERAPY.search(text):
         return False
+    if category == "pharmaceutical":  # the lexicon placed it ("Norco 10/325 (unknown quantity)")
+        return True
     return bool(re.search(r"\d\s*(?:mg|mcg|%|percent|gm?s?\b|ml\b)|#\s*\d|\b(?:cream|gel|ointment|patch(?:es)?|lotion|tabs?|tablets?|capsules?)\b", text, re.I)) and not re.search(
         r"\binject\w*|\bblock\b|\bepidural\b", text, re.I
     )
@@ -219,12 +263,19 @@ def _drug_name(text: str) -> str:
     # A topical's form word after its strength still names it: "Cyclophene 5% cream".
     form = _BASE.search(text, len(name))
     if form and not _BASE.search(name):
-        name = f"{name.rstrip()} {form.group(1).lower()}"
+        name = f"{name.rstrip()} {form.group(0).lower()}"
+    # So does a release form written after the strength ("Prilosec 20mg DR capsules").
+    release = _RELEASE.search(text, len(name))
+    if release and not _RELEASE.search(name) and not form:
+        name = f"{name.rstrip()} {release.group(1).upper()}"
     return name
 
 
-_INGREDIENT = re.compile(r"([A-Za-z][A-Za-z-]+(?:\s+(?:HCl|hcl|sodium|sod))?)\s*\d+(?:\.\d+)?\s*%")
-_BASE = re.compile(r"\b(cream|gel|ointment|lotion|patch(?:es)?|solution|spray|liniment)\b", re.I)
+_RELEASE = re.compile(r"\b(ER|XR|CR|SR|DR|XL|LA|ES|DS)\b")
+
+
+_INGREDIENT = re.compile(r"((?:(?:methyl|trolamine)\s+)?[A-Za-z][A-Za-z-]+(?:\s+(?:HCl|hcl|sodium|sod))?)\s*\d+(?:\.\d+)?\s*(?:%|mg/gm?\b)", re.I)
+_BASE = re.compile(r"\b(?:topical\s+)?(cream|gel|ointment|lotion|patch(?:es)?|solution|spray|liniment|kit|convenience\s+pack)\b", re.I)
 
 
 def _compound_name(text: str) -> str | None:
@@ -236,17 +287,77 @@ def _compound_name(text: str) -> str | None:
     tail = re.findall(r"%\s*/\s*([A-Za-z][A-Za-z-]+)", text)
     names = [re.sub(r"^(?:compound(?:ed)?|one\s+container\s+of)\s+", "", n, flags=re.I) for n in names]
     for extra in tail:
-        if extra not in names:
+        if not any(n.lower().startswith(extra.lower()) for n in names):
             names.append(extra)
     base = _BASE.search(text)
     return "/".join(names) + (f" {base.group(1).lower()}" if base else "")
 
 
+# What follows a service's name and is not its name: what it is for, who gives it, where,
+# and when ("Urine drug screen to monitor compliance", "Home health aide for assistance with
+# activities of daily living", "Nursing care by a registered nurse", "Chest x-ray, pre-operative").
+_PURPOSE_VERBS = (r"rule\s+out|r/o|monitor|assess|evaluate|determine|check|confirm|address|treat|help|improve|"
+                  r"reduce|manage|control|assist|prevent|allow|increase|decrease|relieve|diagnose")
+_TRAILING = re.compile(
+    rf",?\s+(?:to\s+(?:{_PURPOSE_VERBS})\b|r/o\b|(?:prior\s+to|following|after|before)\s+(?!the\s+(?:first|second))"
+    r"|in-office\b|in\s+(?:the\s+)?(?:office|clinic)\b|at\s+home\b|(?:for\s+)?home\s+use\b"
+    r"|by\s+(?:a|an|the)\s+|with\s+(?:a|an)\s+(?:certified|licensed|registered)\b|round[- ]trips?\b)"
+    r"|,\s*(?:pre|post)-?\s*op(?:erative(?:ly)?)?\s*$",
+    re.I,
+)
+_FOR = re.compile(r",?\s+for\s+", re.I)
+_FOR_BODY = re.compile(
+    r",?\s+for\s+(?:the\s+)?(?:bilateral|left|right|both|cervical|thoracic|lumbar|lumbosacral|spine|neck|back|"
+    r"shoulders?|elbows?|wrists?|hands?|hips?|knees?|ankles?|feet|foot|legs?|arms?|upper|lower|head|brain)\b",
+    re.I,
+)
+# A head whose object follows "for": "Referral for physical therapy", "Evaluation for a program".
+_FOR_HEAD = re.compile(r"^(?:\w+\s+){0,1}(?:referral|consult\w*|evaluation|request|authori[sz]ation|approval)$", re.I)
+_ACCESSORIES = re.compile(
+    r"\s*(?:,\s*|\s+(?:with|and|including|plus)\s+)(?:\w+\s+){0,2}(?:supplies|electrodes|batteries|pads?|wraps?|"
+    r"garments?|leads|accessories)\b.*$",
+    re.I,
+)
+_ACCESSORY_ASIDE = re.compile(r"\s*\((?=[^()]*\b(?:electrodes|batteries|supplies|pads)\b)[^()]*\)", re.I)
+
+
+def without_trailing_clause(request: str) -> str:
+    """``request`` up to its trailing purpose, provider, setting or timing clause (a prefix of it)."""
+    m = _TRAILING.search(request)
+    head = request[: m.start()] if m and m.start() > 0 else request
+    m = _FOR.search(head)
+    if m and m.start() > 0 and not _FOR_HEAD.match(head[: m.start()].strip()):
+        head = head[: m.start()]
+    return head
+
+
+def _drop_trailing(text: str, category: str | None) -> str:
+    """The service's name without a trailing purpose, provider, setting or timing clause."""
+    m = _TRAILING.search(text)
+    if m and m.start() > 0:
+        text = text[: m.start()]
+    m = _FOR.search(text)
+    keeps_part = category in KEEPS_BODY_PART
+    if m and m.start() > 0 and not _FOR_HEAD.match(text[: m.start()].strip()):
+        if not (keeps_part and _FOR_BODY.match(text, m.start())):
+            text = text[: m.start()]
+    if category == "durable_medical_equipment":
+        text = _ACCESSORY_ASIDE.sub("", text)
+        if not re.match(r"^\S+(?:\s+unit)?\s+supplies\b", text, re.I):  # the supplies themselves are the item
+            text = _ACCESSORIES.sub("", text) or text
+    return text
+
+
 def _service_name(text: str, category: str | None = None) -> str:
     text = _CONTRAST.sub("", text)
+    text = _drop_trailing(text, category)
     text = _SCHEDULE_RE.sub(" ", text)
+    text = _SCHEDULE_RE.sub(" ", _SPACES.sub(" ", text))  # "x12 visits": the unit word is left by the first pass
     text = re.sub(r"\(\s*\)", "", text)
     text = _SPACES.sub(" ", text).strip(" ,;")
+    text = re.sub(r"\band\s+of\b", "and", text)  # "injection 5cc of X and 1cc of Y"
+    if category not in KEEPS_BODY_PART and _EVALUATION.search(text):
+        text = _drop_purpose(text)
     if category in KEEPS_BODY_PART or re.search(
             r"\b(?:MRI|CT|x-?rays?|EMG|NCV|NCS|inject\w*|surgery|arthroscop\w*|\w+ectomy|\w+plasty)\b", text, re.I):
         return text
@@ -259,7 +370,8 @@ def _service_name(text: str, category: str | None = None) -> str:
         text = _PREP_BODY_TAIL.sub("", text)
         text = _LEADING_PART.sub("", text)
     elif category == "durable_medical_equipment":
-        text = _LEADING_SIDE.sub("", text)
+        text = _TRAILING_SIDE.sub("", _LEADING_SIDE.sub("", text))
+        text = re.sub(rf",\s*{_SIDE_OR_PART}\b.*$", "", text, flags=re.I)  # "Thumb spica splint, right hand"
     return text
 
 
