@@ -101,3 +101,32 @@ def test_schema_constraint_is_self_tested_then_sent(tmp_path: Path) -> None:
     # The real question carries its answer model's schema as the grammar.
     assert set(ask["response_format"]["schema"]["properties"]) == {"diagnoses"}
     assert record.provenance.model_calls == 2  # the probe is counted, once per client
+
+
+def test_a_contested_item_is_asked_and_answered_with_one_of_the_rules_readings(tmp_path: Path) -> None:
+    # CM16-0231745: "Physical exam 2 times 8" and "Ultrasound 1 times 8" say an examination and
+    # a test by their words, while the MAXIMUS line cites "Physical medicine treatment" and
+    # "Ultrasound, therapeutic" (both rehabilitation, as labelled).
+    stem = "CM16-0231745"
+    record = extract(LETTERS / f"{stem}.pdf", settings=_settings(tmp_path))
+    rules = extract(LETTERS / f"{stem}.pdf", rules_only=True)
+    contested = [w.field for w in rules.warnings if w.code == "category_contested"]
+    assert contested == ["items.0.category", "items.3.category"]
+    sent = _requests("test_a_contested_item_is_asked_and_answered_with_one_of_the_rules_readings")
+    user = sent[0]["messages"][-1]["content"]
+    assert "1. Physical exam 2 times 8" in user and "4. Ultrasound 1 times 8" in user
+    assert "\n2. " not in user and "\n5. " not in user  # the items the rules settled are not asked
+    answer = json.loads(yaml.safe_load((CASSETTES / "test_a_contested_item_is_asked_and_answered_with_one_of_the_"
+                                        "rules_readings.yaml").read_text())["interactions"][-1]["response"]["body"]["string"])
+    said = {it["index"]: it["category"] for it in json.loads(answer["choices"][0]["message"]["content"])["items"]}
+    label = _label(stem)
+    for n in (1, 4):
+        item, words = record.items[n - 1], rules.items[n - 1]
+        readings = {words.category.value, "rehabilitation"}
+        assert item.category is not None and item.category.value in readings
+        # The model's recorded choice decides where it is one of the two readings.
+        if said[n] in readings:
+            assert item.category.value == said[n]
+        if item.category.value == "rehabilitation":
+            assert item.category == label.items[n - 1].category and item.evidence["category"].source == "model"
+    assert "category_contested" in {w.code for w in record.warnings}

@@ -307,7 +307,7 @@ def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: Mod
     """``imr-hybrid@3``: one short call for what the rules left open, or none at all."""
     record = rules.record
     text = letter.text
-    q = open_questions(record, rules.summary)
+    q = open_questions(record, rules.summary, rules.contested)
     usage = Usage()
     hit = False
     answer: BaseModel | None = None

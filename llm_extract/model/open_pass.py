@@ -5,25 +5,30 @@ requests by their words or a drug dictionary. What is left open is small and spe
 
 * **diagnoses**, when the summary states none in a form the rules read: the question carries
   the case summary;
-* **category / drug class** of an item the rules could not place: the question carries the
-  item's request and its MAXIMUS guideline line.
+* **category / drug class** of an item the rules could not place, or whose request words
+  and guideline topic name different categories: the question carries the item's request
+  and its MAXIMUS guideline line.
 
 A letter with nothing open makes no call at all. Otherwise one call asks everything open,
 and the answer is grounded before it is merged: a diagnosis must be found in the case
 summary (exactly or fuzzily, with its span), else the answer goes back to the model once
 and a diagnosis still not found is dropped with a warning; never invented. The rules'
-values are never replaced: the model fills only fields the rules left empty.
+values are never replaced by the model's own: the model fills fields the rules left empty,
+and on a contested item it can only choose between the two answers the rules found (the
+``category_contested`` warning stays on the record either way).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator, model_validator
 
 from ..record import Category, DrugClass, ExtractionWarning, IMRRecord, Span
+from ..rules import Alternative
 from .answers import AnswerBase, ItemWords
 from .merge import locate
 
@@ -37,19 +42,27 @@ class OpenQuestions:
     items: tuple[int, ...]  # 1-based indices of items whose category or drug class is open
     diagnoses: bool
     summary: tuple[int, int]  # the case summary's span in the letter text
+    contested: Mapping[int, Alternative] = field(default_factory=dict)  # 1-based, see RulesResult
 
     @property
     def empty(self) -> bool:
         return not self.items and not self.diagnoses
 
 
-def open_questions(record: IMRRecord, summary: tuple[int, int]) -> OpenQuestions:
-    """The open questions of ``record`` (a rules-only record; ``summary`` its case summary's span)."""
+def open_questions(record: IMRRecord, summary: tuple[int, int],
+                   contested: Mapping[int, Alternative] | None = None) -> OpenQuestions:
+    """The open questions of ``record`` (a rules-only record; ``summary`` its case summary's span).
+
+    ``contested`` (from :class:`~llm_extract.rules.RulesResult`) adds the items whose two
+    rule readings disagree.
+    """
+    contested = dict(contested or {})
     items = tuple(
         n for n, it in enumerate(record.items, start=1)
         if it.category is None or (it.category is Category.PHARMACEUTICAL and it.drug_class is None)
+        or n in contested
     )
-    return OpenQuestions(items=items, diagnoses=not record.diagnoses, summary=summary)
+    return OpenQuestions(items=items, diagnoses=not record.diagnoses, summary=summary, contested=contested)
 
 
 def render_questions(text: str, record: IMRRecord, q: OpenQuestions) -> str:
@@ -167,6 +180,23 @@ def merge_open(record: IMRRecord, answer: BaseModel | None, text: str, q: OpenQu
         out.diagnoses.append(dx)
     for label in getattr(answer, "items", None) or []:
         item = out.items[label.index - 1]
+        alternative = q.contested.get(label.index)
+        if alternative is not None and item.category is not None:
+            if label.category is alternative.category:
+                # The model chose the guideline topic's reading over the request words'.
+                item.category = alternative.category
+                item.drug_class = alternative.drug_class or (
+                    label.drug_class if alternative.category is Category.PHARMACEUTICAL else None)
+                if alternative.span:
+                    item.evidence["category"] = Span(start=alternative.span[0], end=alternative.span[1],
+                                                     source="model")
+                item.evidence.pop("drug_class", None)
+            elif label.category is not item.category:
+                out.warnings.append(ExtractionWarning(
+                    code="model_disagrees", field=f"items.{label.index - 1}.category",
+                    message=f"rules: {item.category.value} or {alternative.category.value}; "
+                            f"model: {label.category.value} (rules' first kept)"))
+            continue
         if item.category is None:
             item.category = label.category
             if "request" in item.evidence:

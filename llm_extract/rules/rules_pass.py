@@ -9,20 +9,21 @@ pass to fill.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import InputError
 from .diagnoses import read_diagnoses
+from .guideline_topics import guideline_topic
 from .items import decision_lines, guideline_sources, read_items, read_quantity, read_strength
 from .lexicon import classify
 from .layout import (count_letters, find_sections, read_credentials, read_header, read_injury_date,
                      read_patient)
 from .treatment import treatment_name
 from ..reading.letter import Letter
-from ..record import Decision, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
+from ..record import Category, Decision, DrugClass, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
 from ..version import __version__
 
-__all__ = ["extract_rules", "read_rules", "RulesResult", "EXTRACTOR"]
+__all__ = ["extract_rules", "read_rules", "RulesResult", "Alternative", "EXTRACTOR"]
 
 #: Names the deterministic pass in provenance; bump the suffix when a rule changes output.
 EXTRACTOR = f"rules@{__version__}"
@@ -49,6 +50,18 @@ class RulesResult:
     record: IMRRecord
     summary: tuple[int, int]  # the case summary's span, or the text before the issues if no heading
     summary_found: bool  # whether the letter has a "CLINICAL CASE SUMMARY" heading
+    #: Items (1-based) whose request words and guideline topic name different categories:
+    #: the record keeps the words' answer, and this is the topic's, for the model to weigh.
+    contested: dict[int, Alternative] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """The category (and drug class) a guideline topic gives, where the request's words differ."""
+
+    category: Category
+    drug_class: DrugClass | None
+    span: tuple[int, int] | None  # the topic's words in the letter text
 
 
 def extract_rules(letter: Letter) -> IMRRecord:
@@ -113,8 +126,17 @@ def read_rules(letter: Letter) -> RulesResult:
         record.diagnoses.append(dx.text)
         evidence[f"diagnoses.{i}"] = _span(dx.start, dx.end)
 
-    for raw in raw_items:
-        record.items.append(_item(text, raw))
+    contested: dict[int, Alternative] = {}
+    for n, raw in enumerate(raw_items, start=1):
+        item, alternative = _item(text, raw)
+        record.items.append(item)
+        if alternative is not None and item.category is not None:
+            contested[n] = alternative
+            record.warnings.append(ExtractionWarning(
+                code="category_contested", field=f"items.{n - 1}.category",
+                message=f"the request's words say {item.category.value}; the MAXIMUS guideline's topic "
+                        f"says {alternative.category.value} (the words' answer kept unless the model "
+                        f"chooses the topic's)"))
 
     _layout_warnings(record, letter, sections, item_start)
 
@@ -128,7 +150,8 @@ def read_rules(letter: Letter) -> RulesResult:
             code="unreadable_header", field="case_number",
             message="the letter has a 'Case Number' label but no case number of the form CM00-0000000",
         ))
-    return RulesResult(record=record, summary=(summary_start, summary_end), summary_found=sections.summary >= 0)
+    return RulesResult(record=record, summary=(summary_start, summary_end), summary_found=sections.summary >= 0,
+                       contested=contested)
 
 
 def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: int) -> None:  # type: ignore[no-untyped-def]
@@ -160,7 +183,14 @@ def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: in
                                    message=f"item {i + 1} has no {', no '.join(missing)} line"))
 
 
-def _item(text: str, raw) -> Item:  # type: ignore[no-untyped-def]
+def _locate(text: str, start: int, end: int, phrase: str) -> tuple[int, int] | None:
+    """Where a whitespace-collapsed ``phrase`` stands in ``text[start:end]`` (line breaks and all)."""
+    pattern = r"\s+".join(re.escape(word) for word in phrase.split())
+    m = re.compile(pattern).search(text, start, end) if pattern else None
+    return (m.start(), m.end()) if m else None
+
+
+def _item(text: str, raw) -> tuple[Item, Alternative | None]:  # type: ignore[no-untyped-def]
     request, req_start, req_end = raw.request
     decision = Decision(raw.decision[0])
     evidence = {
@@ -173,6 +203,21 @@ def _item(text: str, raw) -> Item:  # type: ignore[no-untyped-def]
         evidence[name] = _span(start, end)
     chunk = text[req_start:req_end]
     kind = classify(request)
+    # The span is of the word that decided, inside the request's collapsed text; the
+    # request span maps one to one because normalised text has single spaces.
+    kind_span = (req_start + kind.start, req_start + kind.end) if kind else None
+    maximus = raw.fields.get("maximus_guideline")
+    topic = guideline_topic(maximus[0]) if maximus else None
+    alternative = None
+    if topic is not None:
+        topic_span = _locate(text, maximus[1], maximus[2], maximus[0][topic.start:topic.end])
+        if kind is None or (kind.category is topic.category and (kind.drug_class is None or kind.residual)
+                            and topic.drug_class is not None):
+            # The request's words are silent (or name a drug without its class); the guideline
+            # topic the reviewer applied says what the item is, and is the evidence.
+            kind, kind_span = topic, topic_span
+        elif kind.category is not topic.category:
+            alternative = Alternative(topic.category, topic.drug_class, topic_span)
     treatment = treatment_name(request, kind.category.value if kind else None)
     if treatment:
         values["treatment"] = treatment
@@ -188,15 +233,14 @@ def _item(text: str, raw) -> Item:  # type: ignore[no-untyped-def]
     if kind is not None:
         values["category"] = kind.category
         values["drug_class"] = kind.drug_class
-        # The span is of the word that decided, inside the request's collapsed text; the
-        # request span maps one to one because normalised text has single spaces.
-        evidence["category"] = _span(req_start + kind.start, req_start + kind.end)
-    maximus = values.get("maximus_guideline")
+        if kind_span:
+            evidence["category"] = _span(*kind_span)
+    maximus_text = values.get("maximus_guideline")
     return Item(
         request=request,
         decision=decision,
         medically_necessary=decision is Decision.OVERTURNED,
-        guideline_sources=guideline_sources(maximus if isinstance(maximus, str) else None),
+        guideline_sources=guideline_sources(maximus_text if isinstance(maximus_text, str) else None),
         evidence=evidence,
         **values,  # type: ignore[arg-type]
-    )
+    ), alternative
