@@ -124,3 +124,14 @@ def test_a_third_answer_on_a_contested_item_keeps_the_words_reading_with_a_warni
     merged = merge_open(rules.record, _answer(q, Category.SURGERY), letter.text, q, [])
     assert merged.items[0].category is Category.EVALUATION_MANAGEMENT
     assert any(w.code == "model_disagrees" for w in merged.warnings)
+
+
+def test_place_reads_the_words_first_and_the_topic_where_they_are_silent() -> None:
+    from llm_extract.rules.guideline_topics import place
+
+    words = place("Baclofen 10mg #90", CP + "Physical medicine treatment.")
+    assert words is not None and words.source == "request" and words.drug_class is DrugClass.MUSCLE_RELAXANT
+    assert words.alternative is not None and words.alternative.category is Category.REHABILITATION
+    silent = place("Xyzlon 7.5mg #60", CP + "Topical Analgesics.")
+    assert silent is not None and (silent.source, silent.drug_class) == ("guideline", DrugClass.TOPICAL)
+    assert place("Xyzlon device", "The Expert Reviewer did not cite any medical evidence for its decision.") is None

@@ -19,8 +19,9 @@ import re
 from dataclasses import dataclass
 
 from ..record import Category, DrugClass
+from .lexicon import Classification, classify
 
-__all__ = ["TopicHint", "guideline_topic"]
+__all__ = ["TopicHint", "guideline_topic", "Placement", "place"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +137,38 @@ def guideline_topic(maximus: str | None) -> TopicHint | None:
     if len(kinds) != 1:
         return None
     return min(hints, key=lambda h: h.start)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """An item's category and drug class from its request's words and its guideline line.
+
+    ``source`` says which decided ("request" or "guideline"); ``alternative`` is the
+    guideline topic's reading where it names another category than the words do.
+    """
+
+    category: Category
+    drug_class: DrugClass | None
+    source: str
+    start: int  # the deciding words' span, in the request or in the guideline line
+    end: int
+    alternative: TopicHint | None = None
+
+
+def place(request: str, maximus: str | None) -> Placement | None:
+    """Where the rules put an item: the request's words first, the guideline topic where they are silent.
+
+    The topic also decides where the words name a drug without its class, or only "other"
+    by elimination; where the two name different categories, the words' answer stands and
+    the topic's is returned as ``alternative``.
+    """
+    kind: Classification | None = classify(request)
+    topic = guideline_topic(maximus)
+    if topic is not None and (kind is None or (
+            kind.category is topic.category and (kind.drug_class is None or kind.residual)
+            and topic.drug_class is not None)):
+        return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end)
+    if kind is None:
+        return None
+    alternative = topic if topic is not None and topic.category is not kind.category else None
+    return Placement(kind.category, kind.drug_class, "request", kind.start, kind.end, alternative)

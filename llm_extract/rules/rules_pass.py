@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from .diagnoses import read_diagnoses
-from .guideline_topics import guideline_topic
+from .guideline_topics import place
 from .items import decision_lines, guideline_sources, read_items, read_quantity, read_strength
-from .lexicon import classify
 from .layout import (count_letters, find_sections, read_credentials, read_header, read_injury_date,
                      read_patient)
 from .treatment import treatment_name
@@ -202,22 +201,18 @@ def _item(text: str, raw) -> tuple[Item, Alternative | None]:  # type: ignore[no
         values[name] = value
         evidence[name] = _span(start, end)
     chunk = text[req_start:req_end]
-    kind = classify(request)
-    # The span is of the word that decided, inside the request's collapsed text; the
-    # request span maps one to one because normalised text has single spaces.
-    kind_span = (req_start + kind.start, req_start + kind.end) if kind else None
     maximus = raw.fields.get("maximus_guideline")
-    topic = guideline_topic(maximus[0]) if maximus else None
-    alternative = None
-    if topic is not None:
-        topic_span = _locate(text, maximus[1], maximus[2], maximus[0][topic.start:topic.end])
-        if kind is None or (kind.category is topic.category and (kind.drug_class is None or kind.residual)
-                            and topic.drug_class is not None):
-            # The request's words are silent (or name a drug without its class); the guideline
-            # topic the reviewer applied says what the item is, and is the evidence.
-            kind, kind_span = topic, topic_span
-        elif kind.category is not topic.category:
-            alternative = Alternative(topic.category, topic.drug_class, topic_span)
+    kind = place(request, maximus[0] if maximus else None)
+    kind_span = alternative = None
+    if kind is not None and kind.source == "request":
+        # The request span maps one to one onto the collapsed request: normalised text has single spaces.
+        kind_span = (req_start + kind.start, req_start + kind.end)
+    elif kind is not None:
+        kind_span = _locate(text, maximus[1], maximus[2], maximus[0][kind.start:kind.end])  # type: ignore[index]
+    if kind is not None and kind.alternative is not None:
+        topic = kind.alternative
+        alternative = Alternative(topic.category, topic.drug_class,
+                                  _locate(text, maximus[1], maximus[2], maximus[0][topic.start:topic.end]))  # type: ignore[index]
     treatment = treatment_name(request, kind.category.value if kind else None)
     if treatment:
         values["treatment"] = treatment
