@@ -141,6 +141,15 @@ PRACTICE = [
     # home health: help at home of every kind
     ("Homemaker services 4 hours per week", "home_health", None),
     ("Personal care attendant 6 hours a day", "home_health", None),
+    ("In-home care 6 hours a day", "home_health", None),
+    # operations named by what they release, move or remove
+    ("Left De Quervain's release", "surgery", None),
+    ("Ulnar nerve transposition at the left elbow", "surgery", None),
+    ("Removal of the cervical hardware", "surgery", None),
+    ("RFA of the right L3-4 and L4-5 facets", "injection", None),
+    # a word that names a kind of drug is not a drug ("opioid" is a MeSH heading, not a product)
+    ("UDS for opioid monitoring", "diagnostic", None),
+    ("Medrox patches #30", "pharmaceutical", "topical"),
 ]
 
 

@@ -114,6 +114,15 @@ CASES = [
     ("TENS unit supplies (electrodes) x 2 months", "durable_medical_equipment", "TENS unit supplies"),
     ("Transportation to and from medical appointments, round trip", "home_health",
      "Transportation to and from medical appointments"),
+    # how the letters themselves add who asked, where, when and under which report
+    ("MRI of the left knee without contrast as an outpatient", "diagnostic", "MRI of the left knee"),
+    ("Lumbar fusion at L4-5 as recommended by the spine surgeon", "surgery", "Lumbar fusion at L4-5"),
+    ("Cervical x-rays per the 2/3/15 progress report", "diagnostic", "Cervical x-rays"),
+    ("Urine drug screen as part of opioid monitoring", "diagnostic", "Urine drug screen"),
+    ("Nerve conduction study of the right arm between 1/5/2015 and 2/20/2015", "diagnostic",
+     "Nerve conduction study of the right arm"),
+    ("Occupational therapy to include paraffin and therapeutic exercise", "rehabilitation", "Occupational therapy"),
+    ("Additional 20 days of a chronic pain program", "program", "Chronic pain program"),
 ]
 
 

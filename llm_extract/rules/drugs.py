@@ -57,6 +57,9 @@ def find_drug(text: str) -> DrugMatch | None:
     if not tokens:
         return None
     matches = finder([t.group(0) for t in tokens], is_ignore_case=True)
+    # A MeSH class heading ("opioid" → "Analgesics, Opioid", "NSAID") names a kind of drug,
+    # not a drug: only entries that are drugs (a DrugBank or MedlinePlus id) count.
+    matches = [m for m in matches if m[0].get("drugbank_id") or m[0].get("medline_plus_id")]
     if not matches:
         return None
     data, first, last = min(matches, key=lambda m: m[1])

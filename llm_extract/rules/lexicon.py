@@ -125,7 +125,7 @@ _RULES: list[tuple[Category, re.Pattern[str]]] = [
     (Category.BEHAVIORAL_MENTAL_HEALTH, _words(r"(?:neuro)?psycholog\w*", r"psychiatr\w*", r"psychotherap\w*",
                                                "CBT", r"cognitive\s+behavio\w*", "biofeedback",
                                                r"counsel\w*", r"mental\s+health", "hypnotherapy")),
-    (Category.INJECTION, _words(r"inject\w*", "epidural", "ESI", "facet", r"(?:nerve\s+)?blocks?",
+    (Category.INJECTION, _words(r"inject\w*", "epidural", "ESI", r"facets?", r"RFA(?=\s+(?:of|at|to|on)\b)", r"(?:nerve\s+)?blocks?",
                                 "radiofrequency", "ablation", "rhizotomy", "neurotomy", "botox",
                                 "botulinum", "PRP", r"platelet[- ]rich", "synvisc", "hyaluronic",
                                 r"viscosupplement\w*", "orthovisc", "euflexxa", "supartz")),
@@ -141,6 +141,8 @@ _RULES: list[tuple[Category, re.Pattern[str]]] = [
                               r"\w+ectomy", r"\w*otomy", r"\w+plasty", "tenodesis", "reconstruction",
                               "debridement", r"manipulation\s+under\s+anesthesia",
                               r"open\s+reduction", r"internal\s+fixation", "ORIF", r"surgical\s+assistant",
+                              r"(?:de\s+quervain'?s?|tendon|nerve|ligament|compartment)\s+release", r"transposition",
+                              r"(?:hardware|implant)\s+removal", r"removal\s+of\s+(?:\w+\s+){0,3}hardware",
                               r"(?:inpatient|hospital)\s+(?:hospital\s+)?stay",
                               r"(?:tunnel|finger|trigger\s+thumb)\s+release", "neuroplasty")),
     (Category.DIAGNOSTIC, _words("MRI", "MRA", r"magnetic\s+resonance", "CT", r"CAT\s+scan", r"x-?rays?",
@@ -155,7 +157,7 @@ _RULES: list[tuple[Category, re.Pattern[str]]] = [
                                  r"echocardiogra\w*", "doppler", "PT/PTT", "INR", r"blood\s+(?:test|work)",
                                  r"genetic\s+test\w*", r"(?:cytokine\s+)?DNA\s+test\w*", "imaging", "scans?",
                                  r"(?:hepatic|liver|renal|kidney|thyroid)\s+function", r"(?:vitamin\s+\w+|serum\s+\w+)\s+levels?",
-                                 r"holter(?:\s+monitor)?")),
+                                 r"holter(?:\s+monitor)?", "UDS", "UDT")),
 ]
 _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
     (Category.DURABLE_MEDICAL_EQUIPMENT, _words("TENS", "EMS", r"(?:IF|heat|cold|therapy|traction|stimulation)\s+units?",
@@ -180,6 +182,7 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
     (Category.HOME_HEALTH, _words(r"home\s+health", r"home\s+care", "nursing", "nurse", "RN", "aides?", "caregiver",
                                   "SNF", r"inpatient\s+rehab\w*", "transportation", r"housekeep\w*",
                                   r"homemaker\w*", r"chore\s+services?", r"(?:personal\s+care\s+)?attendants?(?:\s+care)?",
+                                  r"in-?home\s+(?:care|support|services?|assistance)",
                                   r"assisted\s+living")),
     (Category.EVALUATION_MANAGEMENT, _words(r"evaluations?", r"re-?evaluations?", "visits?", r"exam(?:ination)?s?",
                                             r"functional\s+capacity", "FCE", "appointment")),
@@ -295,7 +298,8 @@ def _classify(request: str) -> Classification | None:
         elif cls in _SYSTEMIC_PATCH and (_APPLIED.search(text) or len(_PERCENT.findall(text)) >= 2):
             cls = DrugClass.TOPICAL  # "Tramadol 8%/Gabapentin 10% cream": a compounded topical
         return hit(Category.PHARMACEUTICAL, m, cls)
-    if topical and (_PERCENT.search(text) or doses(text) or _TOPICAL_PRODUCTS.search(text)):
+    if topical and (_PERCENT.search(text) or doses(text) or _TOPICAL_PRODUCTS.search(text)
+                    or re.search(r"\bpatch(?:es)?\b", topical.group(0), re.I)):
         return hit(Category.PHARMACEUTICAL, topical, DrugClass.TOPICAL)
     for category, pattern in _LATE_RULES:
         m = pattern.search(text)

@@ -47,6 +47,7 @@ _LEADS = [
     rf"(?:{_NUM_WORDS}|\d+)\s+(?:\(\d+\)\s+)?(?!(?:days?|weeks?|months?|hours?|hrs?|years?)\b)(?=[a-z])",
     r"(?:second|third|fourth|fifth)\s+(?!opinion)(?=[a-z])",
     r"(?:sessions?|visits?|treatments?)\s+of\b",
+    rf"{_NUM}\s+(?:days?|weeks?|months?|hours?)\s+of\b",
     r"(?:a|an|the)\s+(?=[a-z])",
     r"(?:with|and|plus)\s+(?=[a-z])",
 ]
@@ -69,6 +70,7 @@ _DOSE = re.compile(
       | \b(?:tabs?|tablets?|caps?|capsules?|oral\s+(?:tablets?|suspension|solution)|po|by\s+mouth|orally|odt)\b
       | \b(?:take|apply|use|sig|dispensed|prescribed)\b
       | \(?\s*\b(?:dos|dates?\s+of\s+service)\b
+      | \b(?:between|as\s+(?:recommended|prescribed|needed)|per\s+(?:the\s+)?(?:report|RFA|order))\b
     )""",
     re.I | re.X,
 )
@@ -125,6 +127,7 @@ _SCHEDULE = [
     r"\bper\s+\d{1,2}/\d{1,2}/\d{2,4}\s+order\b",
     r"\b(?:dos|date\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}",
     r"\b(?:(?:dispensed|prescribed|administered|given)\s+)?(?:on|from|dated)\s+\d{1,2}/\d{1,2}/\d{2,4}",
+    r"\bbetween\s+\d{1,2}/\d{1,2}/\d{2,4}\s+and\s+\d{1,2}/\d{1,2}/\d{2,4}",
     r"\d{1,2}/\d{1,2}/\d{2,4}",
     r"\b\d+(?:\.\d+)?\s*(?:cc|ml|mg|mcg)\b(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|cc)\b)?",
     r"\b\d+(?:\.\d+)?\s*(?:%|percent\b)",
@@ -297,11 +300,15 @@ def _compound_name(text: str) -> str | None:
 # and when ("Urine drug screen to monitor compliance", "Home health aide for assistance with
 # activities of daily living", "Nursing care by a registered nurse", "Chest x-ray, pre-operative").
 _PURPOSE_VERBS = (r"rule\s+out|r/o|monitor|assess|evaluate|determine|check|confirm|address|treat|help|improve|"
-                  r"reduce|manage|control|assist|prevent|allow|increase|decrease|relieve|diagnose")
+                  r"reduce|manage|control|assist|prevent|allow|increase|decrease|relieve|diagnose|facilitate|wean|"
+                  r"return|restore|maintain|aid|include")
 _TRAILING = re.compile(
     rf",?\s+(?:to\s+(?:{_PURPOSE_VERBS})\b|r/o\b|(?:prior\s+to|following|after|before)\s+(?!the\s+(?:first|second))"
     r"|in-office\b|in\s+(?:the\s+)?(?:office|clinic)\b|at\s+home\b|(?:for\s+)?home\s+use\b"
-    r"|by\s+(?:a|an|the)\s+|with\s+(?:a|an)\s+(?:certified|licensed|registered)\b|round[- ]trips?\b)"
+    r"|by\s+(?:a|an|the)\s+|with\s+(?:a|an)\s+(?:certified|licensed|registered)\b|round[- ]trips?\b"
+    r"|as\s+(?:an?\s+)?(?:outpatient|inpatient)\b|as\s+(?:recommended|requested|prescribed|ordered|directed|needed)\b"
+    r"|as\s+part\s+of\b|performed\b|per\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}/\d{2,4}\s+)?(?:report|RFA|request|order|"
+    r"PR-?2|note|progress\s+report|evaluation|recommendation)s?\b)"
     r"|,\s*(?:pre|post)-?\s*op(?:erative(?:ly)?)?\s*$",
     re.I,
 )
