@@ -125,3 +125,21 @@ def test_a_password_is_not_retried_with_pypdf(monkeypatch):
     with pytest.raises(llm_extract.InputError, match="password"):
         llm_extract.read_letter(SEED)
     assert not calls
+
+
+def test_pdfs_read_from_many_threads_give_the_sequential_text(monkeypatch):
+    # PDFium is not thread-safe; the batch runner and the service read from thread pools.
+    # Unguarded, concurrent reads fail and fall back to pypdf (another text) at random.
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.delenv("LLM_EXTRACT_PDF_READER", raising=False)
+    paths = PDFS[:24] * 4
+
+    def read(path: Path) -> tuple[str, list[str]]:
+        notes: list[str] = []  # a blank last page is noted; a fallback would be too
+        return reading.pdf_text(path, str(path), notes), notes
+
+    alone = {p: read(p) for p in PDFS[:24]}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(read, paths))
+    assert results == [alone[p] for p in paths]

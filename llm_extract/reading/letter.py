@@ -11,6 +11,7 @@ import errno
 import hashlib
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,12 +107,25 @@ def _pdfium_modules():  # type: ignore[no-untyped-def]
     return pdfium, pdfium_c
 
 
+# PDFium is not thread-safe: no two threads may call into it at once, not even on different
+# documents. The batch runner, the Ray workers and the HTTP service read letters from thread
+# pools, and an unguarded concurrent call fails or corrupts state, which here would send a
+# good PDF to the pypdf fallback (a different text and a warning) at random.
+_PDFIUM_LOCK = threading.Lock()
+
+
 def pdf_text_pdfium(path: Path, source: str, notes: list[str] | None = None) -> str:
     """Text layer read with PDFium; raises :class:`_Refused` where pypdf should try.
 
     A page without text in a PDF of several pages (damaged, or a scan among text pages) is
-    noted in ``notes``: a quietly shorter letter would read as a complete one.
+    noted in ``notes``: a quietly shorter letter would read as a complete one. Calls are
+    serialised in the process (PDFium is not thread-safe; it reads ~200 letters/s).
     """
+    with _PDFIUM_LOCK:
+        return _pdf_text_pdfium(path, source, notes)
+
+
+def _pdf_text_pdfium(path: Path, source: str, notes: list[str] | None) -> str:
     pdfium, pdfium_c = _pdfium_modules()
     try:
         # PDFium tries the empty user password itself (the state's AES-encrypted PDFs).
