@@ -16,6 +16,7 @@ first by :mod:`lexicon`, or the model decide then.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from ..record import Category, DrugClass
@@ -116,6 +117,7 @@ _TOPICS: list[tuple[Category, DrugClass | None, re.Pattern[str]]] = [
 _NOISE = re.compile(r"The\s+Expert\s+Reviewer[^.]*\.|Page\(s\):\s*[\d\s,;.-]*", re.I)
 
 
+@lru_cache(maxsize=8192)  # a corpus repeats its requests and guideline lines
 def guideline_topic(maximus: str | None) -> TopicHint | None:
     """The one service type the line's cited topics agree on, or ``None``.
 
@@ -155,6 +157,7 @@ class Placement:
     alternative: TopicHint | None = None
 
 
+@lru_cache(maxsize=8192)  # a corpus repeats its requests and guideline lines
 def place(request: str, maximus: str | None) -> Placement | None:
     """Where the rules put an item: the request's words first, the guideline topic where they are silent.
 
@@ -162,12 +165,18 @@ def place(request: str, maximus: str | None) -> Placement | None:
     by elimination; where the two name different categories, the words' answer stands and
     the topic's is returned as ``alternative``.
     """
-    kind: Classification | None = classify(request)
+    # The word lists first, the topic next, the drug dictionary (seconds to load) last.
+    kind: Classification | None = classify(request, dictionary=False)
     topic = guideline_topic(maximus)
     if topic is not None and (kind is None or (
             kind.category is topic.category and (kind.drug_class is None or kind.residual)
             and topic.drug_class is not None)):
         return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end)
+    if kind is None or kind.drug_class is None:
+        kind = classify(request) or kind
+        if topic is not None and kind is not None and kind.category is topic.category and kind.residual \
+                and topic.drug_class is not None:
+            return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end)
     if kind is None:
         return None
     alternative = topic if topic is not None and topic.category is not kind.category else None

@@ -13,6 +13,7 @@ left to the model.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from ..record import Category, DrugClass
@@ -259,22 +260,24 @@ def _dictionary_drug(text: str, offset: int, topical: bool) -> Classification | 
     return Classification(Category.PHARMACEUTICAL, cls, offset + found.start, offset + found.end)
 
 
-def classify(request: str) -> Classification | None:
+@lru_cache(maxsize=8192)  # a corpus repeats its requests and guideline lines
+def classify(request: str, *, dictionary: bool = True) -> Classification | None:
     """The category (and drug class) a request's words state, or ``None`` if they do not.
 
     The request's head is read first: a trailing purpose clause names other things ("EKG for
     pre-operative clearance" is a test, not a clearance); the whole request only if the head
-    says nothing.
+    says nothing. ``dictionary=False`` leaves out the drug dictionary (a few seconds to load),
+    for a caller with another source to try first.
     """
     head = without_trailing_clause(request)
     if head != request:
-        found = _classify(head)
+        found = _classify(head, dictionary)
         if found is not None:
             return found
-    return _classify(request)
+    return _classify(request, dictionary)
 
 
-def _classify(request: str) -> Classification | None:
+def _classify(request: str, dictionary: bool) -> Classification | None:
     lead = _LEAD.match(request)
     offset = lead.end() if lead else 0
     text = request[offset:]
@@ -305,7 +308,7 @@ def _classify(request: str) -> Classification | None:
         m = pattern.search(text)
         if m:
             return hit(category, m)
-    known = _dictionary_drug(text, offset, bool(topical or _PERCENT.search(text)))
+    known = _dictionary_drug(text, offset, bool(topical or _PERCENT.search(text))) if dictionary else None
     if known is not None:
         return known
     near = _misspelled_drug(text)

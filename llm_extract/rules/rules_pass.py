@@ -182,11 +182,26 @@ def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: in
                                    message=f"item {i + 1} has no {', no '.join(missing)} line"))
 
 
-def _locate(text: str, start: int, end: int, phrase: str) -> tuple[int, int] | None:
-    """Where a whitespace-collapsed ``phrase`` stands in ``text[start:end]`` (line breaks and all)."""
-    pattern = r"\s+".join(re.escape(word) for word in phrase.split())
-    m = re.compile(pattern).search(text, start, end) if pattern else None
-    return (m.start(), m.end()) if m else None
+def _locate(text: str, start: int, end: int, value: str, sub: tuple[int, int]) -> tuple[int, int] | None:
+    """Where ``value[sub[0]:sub[1]]`` stands in ``text[start:end]``, ``value`` being that span collapsed.
+
+    A field's value is its text with whitespace runs collapsed to one space (line breaks
+    included), so the offsets are mapped back by one walk over the span: no search.
+    """
+    positions: list[int] = []  # positions[i]: where the value's i-th character is in text
+    in_space = True  # leading whitespace is not in the value
+    for i in range(start, end):
+        if text[i].isspace():
+            if not in_space:
+                positions.append(i)
+            in_space = True
+        else:
+            positions.append(i)
+            in_space = False
+    if sub[1] > len(positions) or sub[0] >= sub[1] or value[sub[0]:sub[1]] != "".join(
+            " " if text[p].isspace() else text[p] for p in positions[sub[0]:sub[1]]):
+        return None
+    return positions[sub[0]], positions[sub[1] - 1] + 1
 
 
 def _item(text: str, raw) -> tuple[Item, Alternative | None]:  # type: ignore[no-untyped-def]
@@ -208,11 +223,11 @@ def _item(text: str, raw) -> tuple[Item, Alternative | None]:  # type: ignore[no
         # The request span maps one to one onto the collapsed request: normalised text has single spaces.
         kind_span = (req_start + kind.start, req_start + kind.end)
     elif kind is not None:
-        kind_span = _locate(text, maximus[1], maximus[2], maximus[0][kind.start:kind.end])  # type: ignore[index]
+        kind_span = _locate(text, maximus[1], maximus[2], maximus[0], (kind.start, kind.end))  # type: ignore[index]
     if kind is not None and kind.alternative is not None:
         topic = kind.alternative
         alternative = Alternative(topic.category, topic.drug_class,
-                                  _locate(text, maximus[1], maximus[2], maximus[0][topic.start:topic.end]))  # type: ignore[index]
+                                  _locate(text, maximus[1], maximus[2], maximus[0], (topic.start, topic.end)))  # type: ignore[index]
     treatment = treatment_name(request, kind.category.value if kind else None)
     if treatment:
         values["treatment"] = treatment

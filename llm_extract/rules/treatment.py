@@ -15,6 +15,7 @@ notation (``#60``, ``2x6``, ``3 times a week for 4 weeks``), not from any one le
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["treatment_name", "without_trailing_clause", "KEEPS_BODY_PART"]
 
@@ -223,6 +224,7 @@ def _drop_spelled_out(text: str) -> str:
 _EDGE = re.compile(r"^[\s,;:.\-]+|[\s,;:\-(]+$")
 
 
+@lru_cache(maxsize=8192)  # a corpus repeats its requests and guideline lines
 def treatment_name(request: str, category: str | None = None) -> str:
     """The treatment's plain name, from the request's words (see the module docstring).
 
