@@ -150,6 +150,14 @@ PRACTICE = [
     # a word that names a kind of drug is not a drug ("opioid" is a MeSH heading, not a product)
     ("UDS for opioid monitoring", "diagnostic", None),
     ("Medrox patches #30", "pharmaceutical", "topical"),
+    # a service named before "with" decides; a drug's "with" may name an ingredient
+    ("Physical therapy with hot packs and TENS", "rehabilitation", None),
+    ("Acupuncture with Lidoderm patch", "rehabilitation", None),
+    ("Tylenol with codeine #3 #60", "pharmaceutical", "opioid"),
+    # details appended after the name do not decide
+    ("CT of the wrist (with 3D reconstruction)", "diagnostic", None),
+    ("In-home supportive services; cooking, cleaning", "home_health", None),
+    ("Tub transfer bench", "durable_medical_equipment", None),
 ]
 
 

@@ -123,6 +123,19 @@ CASES = [
      "Nerve conduction study of the right arm"),
     ("Occupational therapy to include paraffin and therapeutic exercise", "rehabilitation", "Occupational therapy"),
     ("Additional 20 days of a chronic pain program", "program", "Chronic pain program"),
+    # details appended after a dash, colon or semicolon, components, a closing parenthesis of
+    # details, and how long or how often in words
+    ("Home health aide - 6 hrs/day, 3 days/wk", "home_health", "Home health aide"),
+    ("CT of the cervical spine: evaluate for fusion", "diagnostic", "CT of the cervical spine"),
+    ("Home attendant care; meals, laundry, errands", "home_health", "Home attendant care"),
+    ("Occupational therapy consisting of hand exercises and splinting", "rehabilitation", "Occupational therapy"),
+    ("Walker (front-wheeled, folding)", "durable_medical_equipment", "Walker"),
+    ("Sleep study (polysomnography)", "diagnostic", "Sleep study (polysomnography)"),  # its other name
+    ("Pre-op labs (CBC, CMP)", "diagnostic", "Pre-op labs (CBC, CMP)"),  # the tests it names
+    ("Home health care PRN, ongoing", "home_health", "Home health care"),
+    ("Massage therapy until further notice", "rehabilitation", "Massage therapy"),
+    ("Home care through 6/30/15", "home_health", "Home care"),
+    ("Lab work: lipid panel", "diagnostic", "Lipid panel"),
 ]
 
 

@@ -172,6 +172,8 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
                                                 "chair", "scooter", "interferential", r"H-wave",
                                                 r"bone\s+growth\s+stimulator", r"home\s+exercise\s+kit",
                                                 "insoles?", "rental", r"crutch(?:es)?", r"toilet\s+seat",
+                                                r"reachers?(?:/grabbers?)?", r"paraffin\s+(?:bath|unit)\w*", r"(?:tub|transfer)\s+bench",
+                                                r"inversion\s+table", "NMES", r"(?:neuromuscular\s+)?electrical\s+stimulator",
                                                 r"(?:DVT|pneumatic|intermittent)\s+(?:\w+\s+)?(?:compression\s+)?devices?")),
     (Category.REHABILITATION, _words(r"physical\s+therap\w*", r"phys\w{0,3}cial\s+therap\w*", "PT", r"physiotherap\w*",
                                      r"occupational\s+therap\w*", "OT", r"chiro\w*", r"acc?upunc?t\w*", r"e-?stim", r"hand\s+therapy",
@@ -179,11 +181,11 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
                                      r"pool\s+therapy", r"work\s+hardening", r"vestibular\s+(?:therapy|rehab\w*)", r"work\s+conditioning",
                                      r"manual\s+therapy", r"therapeutic\s+exercises?", "shockwave", "ESWT",
                                      "infrared", r"electrical\s+stimulation", "traction",
-                                     r"myofascial\s+release", "manipulation")),
+                                     r"myofascial\s+release", "manipulation", r"manipulative\s+therap\w*")),
     (Category.HOME_HEALTH, _words(r"home\s+health", r"home\s+care", "nursing", "nurse", "RN", "aides?", "caregiver",
                                   "SNF", r"inpatient\s+rehab\w*", "transportation", r"housekeep\w*",
                                   r"homemaker\w*", r"chore\s+services?", r"(?:personal\s+care\s+)?attendants?(?:\s+care)?",
-                                  r"in-?home\s+(?:care|support|services?|assistance)",
+                                  r"in-?home\s+(?:\w+\s+)?(?:care|support|services?|assistance)",
                                   r"assisted\s+living")),
     (Category.EVALUATION_MANAGEMENT, _words(r"evaluations?", r"re-?evaluations?", "visits?", r"exam(?:ination)?s?",
                                             r"functional\s+capacity", "FCE", "appointment")),
@@ -270,11 +272,22 @@ def classify(request: str, *, dictionary: bool = True) -> Classification | None:
     for a caller with another source to try first.
     """
     head = without_trailing_clause(request)
-    if head != request:
-        found = _classify(head, dictionary)
+    for text in (head, request) if head != request else (request,):
+        # What follows "with" is an add-on ("Physical therapy with traction and TENS"); but a
+        # drug's "with" can name an ingredient ("Tylenol with codeine"), so only a service
+        # named before it decides.
+        with_at = _WITH.search(text)
+        if with_at and with_at.start() > 0:
+            found = _classify(text[: with_at.start()], dictionary)
+            if found is not None and found.category is not Category.PHARMACEUTICAL:
+                return found
+        found = _classify(text, dictionary)
         if found is not None:
             return found
-    return _classify(request, dictionary)
+    return None
+
+
+_WITH = re.compile(r"\s+with\s+", re.I)
 
 
 def _classify(request: str, dictionary: bool) -> Classification | None:

@@ -38,7 +38,7 @@ _LEADS = [
     r"(?:dos|dates?\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}(?:\s*(?:-|to|through)\s*\d{1,2}/\d{1,2}/\d{2,4})?\s*:",
     r"pre-?\s*op(?:erative)?\s+labs?\s*(?::|-)",
     r"labs?\s+to\s+include\s*:",
-    r"labs?\s*(?::|-)",
+    r"(?:labs?|lab(?:oratory)?\s+(?:work|testing|tests?|studies)|blood\s+work)\s*(?::|-)",
     rf"{_NUM}\s+(?:month|week|day)s?\s+supply\s+of",
     rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:refills?|containers?|bottles?|tubes?|boxes?|packs?)\s+of",
     r"(?:an?\s+)?(?:unknown|unspecified)\s+(?:number\s+of\s+|quantity\s+of\s+)?",
@@ -132,6 +132,19 @@ _SCHEDULE = [
     r"\d{1,2}/\d{1,2}/\d{2,4}",
     r"\b\d+(?:\.\d+)?\s*(?:cc|ml|mg|mcg)\b(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|cc)\b)?",
     r"\b\d+(?:\.\d+)?\s*(?:%|percent\b)",
+    # how long or how often, in words
+    r"\b(?:prn|as\s+needed)\b(?:\s+flare-?ups?)?",
+    r"\b(?:ongoing|indefinitely|long-term|short-term|temporary|temporarily|one-time|quarterly|semi-?annually)\b"
+    r"(?:\s+(?:use|basis))?",
+    r",\s*once\b",
+    r"\b(?:each|every)\s+visit\b",
+    r"\bper\s+(?:the\s+)?(?:physician|doctor|provider|treating\s+physician)(?:'s)?\s+orders?\b",
+    r"\buntil\s+further\s+notice\b",
+    r"\b(?:through|thru|until|effective|starting|beginning)\s+\d{1,2}/\d{1,2}/\d{2,4}",
+    r"\b\d{1,2}/\d{1,2}/\d{2,4}\s+(?:to|through|-)\s+\d{1,2}/\d{1,2}/\d{2,4}",
+    r",\s*retro(?:spective)?\b",
+    rf"\b{_NUM}\s*(?:days?|nights?)\s*/\s*(?:wk|week)\b",
+    rf"\b{_NUM}\s*(?:pairs?|boxes?|packs?|sets?)\b",
     r",?\s*\b\d+(?:\.\d+)?\s*tesla\s+or\s+higher(?:\s+only)?",
 ]
 _SCHEDULE_RE = re.compile("|".join(f"(?:{p})" for p in _SCHEDULE), re.I)
@@ -330,12 +343,24 @@ _ACCESSORIES = re.compile(
 _ACCESSORY_ASIDE = re.compile(r"\s*\((?=[^()]*\b(?:electrodes|batteries|supplies|pads)\b)[^()]*\)", re.I)
 
 
+# Details appended to a service's name: after a dash, colon or semicolon ("Home health care -
+# 4 hrs/day", "MRI of the lumbar spine: rule out disc herniation"), components introduced by
+# "including", "consisting of" or "plus", and a closing parenthesis of details ("Hospital bed
+# (semi-electric, with rails)"). A one-word parenthesis may be the service's other name
+# ("Sleep study (polysomnogram)") and stays; "with" is kept ("Acupuncture with Capsaicin patch").
+_APPENDED = re.compile(r"\s+[-\u2013\u2014]\s+.*$|\s*[:;]\s+.*$|,?\s+(?:including|consisting\s+of|plus)\s+.*$", re.I)
+_DETAIL_PAREN = re.compile(r"\s*\((?=[^()]*(?:,|\d|\s))[^()]*\)\s*$")
+
+
 def without_trailing_clause(request: str) -> str:
     """``request`` up to its trailing purpose, provider, setting or timing clause (a prefix of it)."""
     m = _TRAILING.search(request)
     head = request[: m.start()] if m and m.start() > 0 else request
     m = _FOR.search(head)
     if m and m.start() > 0 and not _FOR_HEAD.match(head[: m.start()].strip()):
+        head = head[: m.start()]
+    m = _APPENDED.search(head) or re.search(r"\s*\([^()]*\)\s*$", head)
+    if m and m.start() > 0:
         head = head[: m.start()]
     return head
 
@@ -357,11 +382,23 @@ def _drop_trailing(text: str, category: str | None) -> str:
     return text
 
 
+def _drop_appended(text: str) -> str:
+    text = text.strip(" ,;")
+    m = _APPENDED.search(text)
+    if m and m.start() > 0:
+        text = text[: m.start()]
+    text = text.strip(" ,;")
+    if re.search(r"\b(?:labs?|laboratory|panels?|tests?|studies)\s*\([^()]*\)$", text, re.I):
+        return text  # "Pre-operative labs (CBC, BMP, PT/INR)": the parenthesis names the tests
+    return _DETAIL_PAREN.sub("", text) or text
+
+
 def _service_name(text: str, category: str | None = None) -> str:
     text = _CONTRAST.sub("", text)
     text = _drop_trailing(text, category)
     text = _SCHEDULE_RE.sub(" ", text)
     text = _SCHEDULE_RE.sub(" ", _SPACES.sub(" ", text))  # "x12 visits": the unit word is left by the first pass
+    text = _drop_appended(text)
     text = re.sub(r"\(\s*\)", "", text)
     text = _SPACES.sub(" ", text).strip(" ,;")
     text = re.sub(r"\band\s+of\b", "and", text)  # "injection 5cc of X and 1cc of Y"
