@@ -158,6 +158,14 @@ PRACTICE = [
     ("CT of the wrist (with 3D reconstruction)", "diagnostic", None),
     ("In-home supportive services; cooking, cleaning", "home_health", None),
     ("Tub transfer bench", "durable_medical_equipment", None),
+    ("Back school x 4", "rehabilitation", None),
+    ("Pill organizer", "durable_medical_equipment", None),
+    # compounded oral suspension kits dispensed in California workers' compensation practice
+    ("Synapryn 10mg/1ml oral suspension 500ml", "pharmaceutical", "opioid"),
+    ("Tabradol 1mg/ml oral suspension 250ml", "pharmaceutical", "muscle_relaxant"),
+    ("Fanatrex 25mg/ml oral suspension 420ml", "pharmaceutical", "anticonvulsant"),
+    ("Deprizine 15mg/ml oral suspension 250ml", "pharmaceutical", "gastrointestinal"),
+    ("Tylenol #3 #60", "pharmaceutical", "opioid"),
 ]
 
 

@@ -20,7 +20,9 @@ CASES = [
     ("Gabapentin 600mg, QTY: 90 with 2 refills", None, "Gabapentin"),
     ("Cyclobenzaprine HCl 7.5mg #60", None, "Cyclobenzaprine HCl"),
     ("Retrospective Naproxen sodium 550mg #60 (DOS 01/05/2016)", None, "Naproxen sodium"),
-    ("Tylenol with codeine #3, 1 tab twice daily #60", None, "Tylenol with codeine"),
+    # "#3" after Tylenol is the product's number (codeine 30 mg), not a count: a brand as written
+    ("Tylenol with codeine #3, 1 tab twice daily #60", None, "Tylenol with codeine #3"),
+    ("Tylenol #4 #30", None, "Tylenol #4"),
     # topicals keep the form; a compound keeps its ingredients without percentages
     ("Ketoprofen 20% cream 120g", None, "Ketoprofen cream"),
     ("Flurbiprofen 20%/Lidocaine 5% cream 180gm", None, "Flurbiprofen/Lidocaine cream"),
@@ -136,6 +138,13 @@ CASES = [
     ("Massage therapy until further notice", "rehabilitation", "Massage therapy"),
     ("Home care through 6/30/15", "home_health", "Home care"),
     ("Lab work: lipid panel", "diagnostic", "Lipid panel"),
+    # counts and rentals in front, and equipment whose name opens with a schedule word
+    ("1 month rental of an interferential unit", "durable_medical_equipment", "Interferential unit"),
+    ("Two views x-ray of the right ankle", "diagnostic", "X-ray of the right ankle"),
+    ("1 pair of compression stockings, 20-30 mmHg", "durable_medical_equipment", "Compression stockings"),
+    ("Weekly pill organizer", "durable_medical_equipment", "Weekly pill organizer"),
+    ("Monthly follow-up visits x 6", "evaluation_management", "Follow-up visits"),
+    ("Biofreeze gel 3 oz", None, "Biofreeze gel"),
 ]
 
 

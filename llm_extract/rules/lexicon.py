@@ -49,11 +49,12 @@ _DRUGS: dict[DrugClass, list[str]] = {
         "fentanyl", "duragesic", "methadone", "buprenorphine", "suboxone", "subutex", "butrans",
         "belbuca", "tapentadol", "nucynta", "codeine", "oxymorphone", "opana", "meperidine",
         "demerol", "levorphanol", "trezix", "pentazocine", "vicoprofen", "reprexain", "xartemis",
+        r"tylenol\s*(?:no\.?\s*|#\s*)[234]", "synapryn",
     ],
     DrugClass.MUSCLE_RELAXANT: [
         "baclofen", "cyclobenzaprine", "flexeril", "fexmid", "amrix", "carisoprodol", "soma",
         "tizanidine", "zanaflex", "methocarbamol", "robaxin", "metaxalone", "skelaxin",
-        "orphenadrine", "norflex", "chlorzoxazone", "parafon", "lorzone", "dantrolene",
+        "orphenadrine", "norflex", "chlorzoxazone", "parafon", "lorzone", "dantrolene", "tabradol",
     ],
     DrugClass.NSAID: [
         "ibuprofen", "motrin", "naproxen", "naprosyn", "anaprox", "aleve", "diclofenac", "voltaren",
@@ -66,7 +67,7 @@ _DRUGS: dict[DrugClass, list[str]] = {
         "gabapentin", "neurontin", "gralise", "horizant", "pregabalin", "lyrica", "topiramate",
         "topamax", "carbamazepine", "tegretol", "oxcarbazepine", "trileptal", "lamotrigine",
         "lamictal", "levetiracetam", "keppra", "divalproex", "depakote", "valproic", "zonisamide",
-        "phenytoin", "dilantin",
+        "phenytoin", "dilantin", "fanatrex",
     ],
     DrugClass.ANTIDEPRESSANT: [
         "duloxetine", "cymbalta", "amitriptyline", "elavil", "nortriptyline", "pamelor",
@@ -90,7 +91,7 @@ _DRUGS: dict[DrugClass, list[str]] = {
         "zofran", "promethazine", "phenergan", "metoclopramide", "reglan", "docusate", "colace",
         "senna", "senokot", "sennosides", "bisacodyl", "dulcolax", "lactulose", "miralax",
         "polyethylene glycol", "linzess", "amitiza", "lubiprostone", "movantik", "naloxegol",
-        "relistor", "methylnaltrexone", "dicyclomine", "prochlorperazine", "misoprostol",
+        "relistor", "methylnaltrexone", "dicyclomine", "prochlorperazine", "misoprostol", "deprizine",
     ],
     DrugClass.OTHER: [
         "acetaminophen", "tylenol", "prednisone", "medrol", "methylprednisolone", "hydroxyzine",
@@ -174,6 +175,7 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
                                                 "insoles?", "rental", r"crutch(?:es)?", r"toilet\s+seat",
                                                 r"reachers?(?:/grabbers?)?", r"paraffin\s+(?:bath|unit)\w*", r"(?:tub|transfer)\s+bench",
                                                 r"inversion\s+table", "NMES", r"(?:neuromuscular\s+)?electrical\s+stimulator",
+                                                r"pill\s+(?:organizer|box|dispenser)s?", r"(?:daily\s+living|ADL)\s+aids?",
                                                 r"(?:DVT|pneumatic|intermittent)\s+(?:\w+\s+)?(?:compression\s+)?devices?")),
     (Category.REHABILITATION, _words(r"physical\s+therap\w*", r"phys\w{0,3}cial\s+therap\w*", "PT", r"physiotherap\w*",
                                      r"occupational\s+therap\w*", "OT", r"chiro\w*", r"acc?upunc?t\w*", r"e-?stim", r"hand\s+therapy",
@@ -181,7 +183,7 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
                                      r"pool\s+therapy", r"work\s+hardening", r"vestibular\s+(?:therapy|rehab\w*)", r"work\s+conditioning",
                                      r"manual\s+therapy", r"therapeutic\s+exercises?", "shockwave", "ESWT",
                                      "infrared", r"electrical\s+stimulation", "traction",
-                                     r"myofascial\s+release", "manipulation", r"manipulative\s+therap\w*")),
+                                     r"myofascial\s+release", "manipulation", r"manipulative\s+therap\w*", r"back\s+school")),
     (Category.HOME_HEALTH, _words(r"home\s+health", r"home\s+care", "nursing", "nurse", "RN", "aides?", "caregiver",
                                   "SNF", r"inpatient\s+rehab\w*", "transportation", r"housekeep\w*",
                                   r"homemaker\w*", r"chore\s+services?", r"(?:personal\s+care\s+)?attendants?(?:\s+care)?",

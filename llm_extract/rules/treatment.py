@@ -39,7 +39,9 @@ _LEADS = [
     r"pre-?\s*op(?:erative)?\s+labs?\s*(?::|-)",
     r"labs?\s+to\s+include\s*:",
     r"(?:labs?|lab(?:oratory)?\s+(?:work|testing|tests?|studies)|blood\s+work)\s*(?::|-)",
-    rf"{_NUM}\s+(?:month|week|day)s?\s+supply\s+of",
+    rf"{_NUM}\s*-?\s*(?:month|week|day)s?\s+(?:supply|rental|trial|use)\s+of",
+    rf"{_NUM}\s+(?:pairs?|sets?|views?)\s+of\b",
+    rf"{_NUM}\s+views?\s+(?=[a-z])",
     rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:refills?|containers?|bottles?|tubes?|boxes?|packs?)\s+of",
     r"(?:an?\s+)?(?:unknown|unspecified)\s+(?:number\s+of\s+|quantity\s+of\s+)?",
     r"(?:additional|continued|continue|continuing|initial|further|repeat|extra|more|"
@@ -64,7 +66,7 @@ _DOSE = re.compile(
     r"""\s*(?:
         \d+\s*(?:tabs?|tablets?|caps?|capsules?|bottles?|tubes?|packs?|patch(?:es)?|pumps?|sprays?)\b
       | \d{1,3}(?:,\d{3})+\s*(?:iu|units?|mg|mcg)?
-      |        \(?\d+(?:\.\d+)?\s*(?:-|/)?\s*(?:\d+(?:\.\d+)?\s*)?(?:mg|mcg|g|gm|gms|grams?|ml|cc|%|percent|units?|iu|meq)\b(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|g|gm|cc)\b)?
+      |        \(?\d+(?:\.\d+)?\s*(?:-|/)?\s*(?:\d+(?:\.\d+)?\s*)?(?:mg|mcg|g|gm|gms|grams?|ml|cc|oz|%|percent|units?|iu|meq)\b(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|g|gm|cc)\b)?
       | \(?\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)+\s*(?:mg|mcg|%)?
       | \d+(?:\.\d+)?\s*%
       | [#]\s*\d+ | \bqty\b | \bquantity\b | \bx\s*\d+ | \d+\s*x\b
@@ -115,7 +117,7 @@ _SCHEDULE = [
     r"\b(?:one|two|three|four|five|six)\s+times\s+(?:a|per)\s+(?:week|day|month)\b",
     r"\b(?:once|twice)\s+(?:a|per)\s+(?:week|day|month)\b",
     r"\b(?:once|twice|\w+\s+times)\s+(?:weekly|daily|monthly)\b",
-    r"\b(?:weekly|monthly|daily)\b",
+    r"(?<=\S)\s+(?:weekly|monthly|daily)\b",
     r"\(\s*\d+\s*\)",
     r"\(\s*(?:unknown|unspecified)\s+(?:quantity|number|duration|frequency)\s*\)",
     r"\(\s*(?:quantity|number|duration|frequency|qty)\s+(?:unknown|unspecified|not\s+specified)\s*\)",
@@ -145,6 +147,7 @@ _SCHEDULE = [
     r",\s*retro(?:spective)?\b",
     rf"\b{_NUM}\s*(?:days?|nights?)\s*/\s*(?:wk|week)\b",
     rf"\b{_NUM}\s*(?:pairs?|boxes?|packs?|sets?)\b",
+    r",?\s*\b\d+(?:\s*-\s*\d+)?\s*mm\s*hg\b",
     r",?\s*\b\d+(?:\.\d+)?\s*tesla\s+or\s+higher(?:\s+only)?",
 ]
 _SCHEDULE_RE = re.compile("|".join(f"(?:{p})" for p in _SCHEDULE), re.I)
@@ -271,10 +274,16 @@ def _looks_like_drug(text: str, category: str | None) -> bool:
     )
 
 
+_NUMBERED_PRODUCT = re.compile(r"^(tylenol(?:\s+with\s+codeine)?\s*(?:no\.?\s*|#\s*)[234])\b", re.I)
+
+
 def _drug_name(text: str) -> str:
     compound = _compound_name(text)
     if compound:
         return compound
+    numbered = _NUMBERED_PRODUCT.match(text)
+    if numbered:
+        return numbered.group(1)
     m = _DOSE.search(text)
     name = text[: m.start()] if m and m.start() > 0 else text
     name = re.sub(r"\s*,.*$", "", name)  # "Baclofen 20mg, #60" style leftovers
@@ -398,6 +407,8 @@ def _service_name(text: str, category: str | None = None) -> str:
     text = _drop_trailing(text, category)
     text = _SCHEDULE_RE.sub(" ", text)
     text = _SCHEDULE_RE.sub(" ", _SPACES.sub(" ", text))  # "x12 visits": the unit word is left by the first pass
+    if category != "durable_medical_equipment":  # "Weekly pill organizer" is a device's name
+        text = re.sub(r"^\s*(?:weekly|monthly|daily)\s+", "", text, flags=re.I)
     text = _drop_appended(text)
     text = re.sub(r"\(\s*\)", "", text)
     text = _SPACES.sub(" ", text).strip(" ,;")
