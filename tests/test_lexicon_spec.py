@@ -166,6 +166,20 @@ PRACTICE = [
     ("Fanatrex 25mg/ml oral suspension 420ml", "pharmaceutical", "anticonvulsant"),
     ("Deprizine 15mg/ml oral suspension 250ml", "pharmaceutical", "gastrointestinal"),
     ("Tylenol #3 #60", "pharmaceutical", "opioid"),
+    # a listed drug given as a shot is the drug; an injection into a joint, level or muscle
+    # is a procedure
+    ("Ketorolac 60mg IM injection", "pharmaceutical", "nsaid"),
+    ("B12 injection", "pharmaceutical", "other"),
+    ("Cortisone injection to the right shoulder", "injection", None),
+    ("Lidocaine injection into the left knee joint", "injection", None),
+    # request-form shorthand
+    ("Bilat L5-S1 TFESI", "injection", None),
+    ("TPI x 3 to the trapezius", "injection", None),
+    ("ACDF C5-6", "surgery", None),
+    ("FRP x 10 days", "program", None),
+    ("Psych testing", "behavioral_mental_health", None),
+    ("Ultrasound therapy x 6", "rehabilitation", None),
+    ("Hot/cold packs", "durable_medical_equipment", None),
 ]
 
 

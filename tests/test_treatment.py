@@ -145,6 +145,27 @@ CASES = [
     ("Weekly pill organizer", "durable_medical_equipment", "Weekly pill organizer"),
     ("Monthly follow-up visits x 6", "evaluation_management", "Follow-up visits"),
     ("Biofreeze gel 3 oz", None, "Biofreeze gel"),
+    # "(unknown strength and quantity)" and its kin; a date of service in front; "Decision for"
+    ("Oxycodone (unknown strength and quantity)", None, "Oxycodone"),
+    ("Meloxicam (dosage and quantity unknown)", None, "Meloxicam"),
+    ("Retrospective (DOS: 4/5/2015) Ibuprofen 800mg #60", None, "Ibuprofen"),
+    ("MRI of the left hip quantity: 1.00", "diagnostic", "MRI of the left hip"),
+    # two drugs in one request are both named; a compound's "and" is still one compound
+    ("Norco 10/325mg #60 and Soma 350mg #30", None, "Norco and Soma"),
+    ("Flurbiprofen 20% and Lidocaine 5% cream 120g", None, "Flurbiprofen/Lidocaine cream"),
+    # two different therapies stay; one therapy counted twice is one
+    ("Physical therapy and occupational therapy for the right hand x 8", "rehabilitation",
+     "Physical therapy and occupational therapy"),
+    # request-form shorthand: labels, CPT codes, units, body-part abbreviations, E/M levels
+    ("Request: Massage therapy x 6", "rehabilitation", "Massage therapy"),
+    ("Rx: Baclofen 10mg #60", None, "Baclofen"),
+    ("Manual therapy (97140) x 3 units", "rehabilitation", "Manual therapy"),
+    ("Physical therapy 2 x 6 weeks, L-spine", "rehabilitation", "Physical therapy"),
+    ("Office visit, established patient, level 3", "evaluation_management", "Office visit"),
+    ("CT of the right knee s/p fall", "diagnostic", "CT of the right knee"),
+    # a drug given as a shot keeps the word "injection"
+    ("Toradol 60mg IM injection", "pharmaceutical", "Toradol injection"),
+    ("Vitamin B12 1000mcg injection", "pharmaceutical", "Vitamin B12 injection"),
 ]
 
 

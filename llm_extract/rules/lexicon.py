@@ -100,7 +100,7 @@ _DRUGS: dict[DrugClass, list[str]] = {
         "naloxone", "narcan", "clonidine", "propranolol", "lisinopril", "metformin", "aspirin",
         # medical foods dispensed in California workers' compensation practice
         "theramine", "sentradine", "trepadone", "gabadone", "appetrex", r"sentra(?:\s+(?:AM|PM))?",
-        "percura", "hypertensa", "fusepaq", r"vitamins?(?:\s+[A-Z]\d*)?", "glucosamine", "chondroitin",
+        "percura", "hypertensa", "fusepaq", r"vitamins?(?:\s+[A-Z]\d*)?", "B12", "glucosamine", "chondroitin",
         # antibiotics and anticoagulants given around surgery
         "cephalexin", "keflex", "ciprofloxacin", "cipro", "doxycycline", "amoxicillin", "augmentin",
         "clindamycin", "rivaroxaban", "xarelto", "apixaban", "eliquis", "enoxaparin", "lovenox",
@@ -120,14 +120,15 @@ _APPLIED = _words("creams?", "gels?", "ointments?", "lotions?", r"compound(?:ed)
 _SYSTEMIC_PATCH = {DrugClass.OPIOID}
 
 _RULES: list[tuple[Category, re.Pattern[str]]] = [
-    (Category.PROGRAM, _words(r"functional\s+restoration", "multidisciplinary", "interdisciplinary",
+    (Category.PROGRAM, _words(r"functional\s+restoration", "multidisciplinary", "interdisciplinary", "FRP",
                               r"HELP\s+program", r"detox\w*", r"weight\s+loss", r"pain\s+program",
                               r"pain\s+management\s+program",
                               r"chronic\s+pain\s+program")),
-    (Category.BEHAVIORAL_MENTAL_HEALTH, _words(r"(?:neuro)?psycholog\w*", r"psychiatr\w*", r"psychotherap\w*",
+    (Category.BEHAVIORAL_MENTAL_HEALTH, _words(r"(?:neuro)?psycholog\w*", r"psych\s+(?:testing|eval\w*|therapy|treatment)", r"psychiatr\w*", r"psychotherap\w*",
                                                "CBT", r"cognitive\s+behavio\w*", "biofeedback",
                                                r"counsel\w*", r"mental\s+health", "hypnotherapy")),
-    (Category.INJECTION, _words(r"inject\w*", "epidural", "ESI", r"facets?", r"RFA(?=\s+(?:of|at|to|on)\b)", r"(?:nerve\s+)?blocks?",
+    (Category.INJECTION, _words(r"inject\w*", "epidural", r"(?:C|L|T|TF|IL|TFL)?ESIs?", "TPIs?", "interlaminar",
+                                "transforaminal", r"facets?", r"RFA(?=\s+(?:of|at|to|on)\b)", r"(?:nerve\s+)?blocks?",
                                 "radiofrequency", "ablation", "rhizotomy", "neurotomy", "botox",
                                 "botulinum", "PRP", r"platelet[- ]rich", "synvisc", "hyaluronic",
                                 r"viscosupplement\w*", "orthovisc", "euflexxa", "supartz")),
@@ -146,11 +147,11 @@ _RULES: list[tuple[Category, re.Pattern[str]]] = [
                               r"(?:de\s+quervain'?s?|tendon|nerve|ligament|compartment)\s+release", r"transposition",
                               r"(?:hardware|implant)\s+removal", r"removal\s+of\s+(?:\w+\s+){0,3}hardware",
                               r"(?:inpatient|hospital)\s+(?:hospital\s+)?stay",
-                              r"(?:tunnel|finger|trigger\s+thumb)\s+release", "neuroplasty")),
+                              r"(?:tunnel|finger|trigger\s+thumb|trigger)\s+release", "neuroplasty", "ACDF", "TLIF", "PLIF")),
     (Category.DIAGNOSTIC, _words("MRI", "MRA", r"magnetic\s+resonance", "CT", r"CAT\s+scan", r"x-?rays?",
                                  r"radiographs?", "EMG", "NCV", "NCS", "SSEP", r"evoked\s+potentials?",
                                  r"electromyogra\w*",
-                                 r"nerve\s+conduction", "ultrasound", r"sonogra\w*", r"bone\s+scan",
+                                 r"nerve\s+conduction", r"ultrasound(?!\s+therap)", r"sonogra\w*", r"bone\s+scan",
                                  "labs?", "laboratory", "CBC", r"(?:chem\w*|metabolic|lipid|hepatic)\s+panel",
                                  "urinalysis", "UA", r"urine\s+(?:drug\s+)?(?:screen|test)\w*", r"toxicology",
                                  r"drug\s+(?:screen|test)\w*", "EKG", "ECG", r"electrocardiogra\w*",
@@ -174,7 +175,8 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
                                                 r"bone\s+growth\s+stimulator", r"home\s+exercise\s+kit",
                                                 "insoles?", "rental", r"crutch(?:es)?", r"toilet\s+seat",
                                                 r"reachers?(?:/grabbers?)?", r"paraffin\s+(?:bath|unit)\w*", r"(?:tub|transfer)\s+bench",
-                                                r"inversion\s+table", "NMES", r"(?:neuromuscular\s+)?electrical\s+stimulator",
+                                                r"inversion\s+table", "NMES", "CPM", r"continuous\s+passive\s+motion", r"kinesio\s*tap\w*",
+                                                r"orthopedic\s+shoes?", r"(?:hot|cold|hot/cold|heat|ice)\s+packs?", r"(?:neuromuscular\s+)?electrical\s+stimulator",
                                                 r"pill\s+(?:organizer|box|dispenser)s?", r"(?:daily\s+living|ADL)\s+aids?",
                                                 r"(?:DVT|pneumatic|intermittent)\s+(?:\w+\s+)?(?:compression\s+)?devices?")),
     (Category.REHABILITATION, _words(r"physical\s+therap\w*", r"phys\w{0,3}cial\s+therap\w*", "PT", r"physiotherap\w*",
@@ -183,7 +185,9 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
                                      r"pool\s+therapy", r"work\s+hardening", r"vestibular\s+(?:therapy|rehab\w*)", r"work\s+conditioning",
                                      r"manual\s+therapy", r"therapeutic\s+exercises?", "shockwave", "ESWT",
                                      "infrared", r"electrical\s+stimulation", "traction",
-                                     r"myofascial\s+release", "manipulation", r"manipulative\s+therap\w*", r"back\s+school")),
+                                     r"myofascial\s+release", "manipulation", r"manipulative\s+therap\w*", r"back\s+school",
+                                     r"neuromuscular\s+re-?education", r"therapeutic\s+activities",
+                                     r"ultrasound\s+therap\w*", r"home\s+exercise\s+program")),
     (Category.HOME_HEALTH, _words(r"home\s+health", r"home\s+care", "nursing", "nurse", "RN", "aides?", "caregiver",
                                   "SNF", r"inpatient\s+rehab\w*", "transportation", r"housekeep\w*",
                                   r"homemaker\w*", r"chore\s+services?", r"(?:personal\s+care\s+)?attendants?(?:\s+care)?",
@@ -199,6 +203,15 @@ _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
 _CONSULT = re.compile(
     r"^(?!.*\bpsycholog)(?:(?!\b(?:for|with|and)\b).)*?\b(?:consult\w*|referrals?|second\s+opinion|"
     r"history\s+and\s+physical|H&P)(?![\w-])",
+    re.I,
+)
+# An injection of a listed drug with no target ("Ketorolac 60 mg IM injection", "B12
+# injection") is the drug given as a shot; one into a joint, level or muscle is a procedure.
+_SHOT = re.compile(r"\b(?:inject\w*|shots?|IM|intramuscular)\b", re.I)
+_TARGET = re.compile(
+    r"\b(?:to|into|in|at|of)\s+(?:the\s+)?(?:\w+\s+){0,3}(?:joint|knee|shoulder|hip|elbow|wrist|hand|ankle|foot|"
+    r"spine|back|neck|muscles?|bursa|tendon|facet|space)s?\b|\b[CLT]\d|\b(?:trigger\s+point|epidural|facet|"
+    r"intra-?articular|botox|botulinum|PRP)\b",
     re.I,
 )
 # "Associated surgical service:" names the surgery the item goes with, not what it is.
@@ -300,6 +313,11 @@ def _classify(request: str, dictionary: bool) -> Classification | None:
     def hit(category: Category, m: re.Match[str], drug_class: DrugClass | None = None) -> Classification:
         return Classification(category, drug_class, offset + m.start(), offset + m.end())
 
+    shot = _SHOT.search(text)
+    if shot and not _TARGET.search(text):
+        drug = _drug(text)
+        if drug is not None:
+            return hit(Category.PHARMACEUTICAL, drug[1], drug[0])
     consult = _CONSULT.search(text)
     if consult:
         return hit(Category.EVALUATION_MANAGEMENT, consult)

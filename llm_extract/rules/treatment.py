@@ -33,8 +33,10 @@ _LEADS = [
     r"associated\s+surgical\s+services?\s*:",
     r"(?:retrospective(?:ly)?|prospective)(?:\s+request(?:\s+for)?)?\s*:?",
     r"request\s+for\s+authori[sz]ation\s+(?:of|for)\b",
-    r"(?:medications?|dme|durable\s+medical\s+equipment)\s*:",
+    r"(?:medications?|dme|durable\s+medical\s+equipment|request|item|rfa|rx|service|procedure)\s*(?::|\s-)",
     r"retro\s*:?",
+    r"\(\s*(?:dos|dates?\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}\s*\)",
+    r"decision\s+(?:for|on)\b",
     r"(?:dos|dates?\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}(?:\s*(?:-|to|through)\s*\d{1,2}/\d{1,2}/\d{2,4})?\s*:",
     r"pre-?\s*op(?:erative)?\s+labs?\s*(?::|-)",
     r"labs?\s+to\s+include\s*:",
@@ -63,7 +65,7 @@ _POST_OP_DRUG = re.compile(
 
 # The first dose/strength/quantity token ends a medication's name.
 _DOSE = re.compile(
-    r"""\s*(?:
+    r"""\s*(?<![A-Za-z\d.])(?:
         \d+\s*(?:tabs?|tablets?|caps?|capsules?|bottles?|tubes?|packs?|patch(?:es)?|pumps?|sprays?)\b
       | \d{1,3}(?:,\d{3})+\s*(?:iu|units?|mg|mcg)?
       |        \(?\d+(?:\.\d+)?\s*(?:-|/)?\s*(?:\d+(?:\.\d+)?\s*)?(?:mg|mcg|g|gm|gms|grams?|ml|cc|oz|%|percent|units?|iu|meq)\b(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|g|gm|cc)\b)?
@@ -73,12 +75,17 @@ _DOSE = re.compile(
       | \b(?:tabs?|tablets?|caps?|capsules?|oral\s+(?:tablets?|suspension|solution)|po|by\s+mouth|orally|odt)\b
       | \b(?:take|apply|use|sig|dispensed|prescribed)\b
       | \(?\s*\b(?:dos|dates?\s+of\s+service)\b
+      | \(\s*[^()]*\b(?:unknown|unspecified|not\s+specified)\b[^()]*\)
       | \b(?:between|as\s+(?:recommended|prescribed|needed)|per\s+(?:the\s+)?(?:report|RFA|order))\b
     )""",
     re.I | re.X,
 )
 # Schedule and quantity phrases anywhere in a service request.
 _SCHEDULE = [
+    # longest first: "x 4 units", "2 x 4 weeks" before the bare "x 4", "2 x 4"
+    rf"\bx\s*{_NUM}\s*(?:sessions?|visits?|treatments?|units?|wks?|weeks?)\b",
+    r"\b\d+\s*x\s*\d+\s*(?:wks?|weeks?|months?)\b",
+    rf"\b{_NUM}\s*(?:hours?|hrs?)\s*/\s*day\s*x\s*{_NUM}\s*(?:days?)\s*/\s*(?:wk|week)\b",
     rf"\b{_NUM}\s*(?:hours?|hrs?)\s*(?:a|per|/|each)\s*(?:day|week|visit)\b",
     rf"\b(?:for\s+)?{_NUM}\s*(?:hours?|hrs?)(?:\s*(?:a|per|/|each)\s*(?:day|week|visit))?\b",
     r"\(\s*retro(?:spective)?\s*\)",
@@ -90,6 +97,7 @@ _SCHEDULE = [
     rf"\b(?:x|times|for)\s*{_NUM}\s*(?:hours?|hrs?)\b",
     rf"\b{_NUM}\s*(?:x|times?)\s*(?:(?:a|per|/)\s*)?(?:weekly|week|wk|daily|day|month|monthly|year|yearly|annually)?(?:\s+(?:for|x|times?)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?))?",
     rf"\bx\s*{_NUM}\s*(?:days?|nights?)\s*(?:a|per|/)\s*week\b",
+    r"\(?\b(?:CPT\s*)?\d{5}\b\)?",
     rf"\b(?:a\s+)?trial\s+of\s+{_NUM}\s*(?:sessions?|visits?|treatments?)\b",
     rf"\bfor\s+{_NUM}\s+(?:additional|more|further)\s+(?:weeks?|months?|days?|sessions?|visits?)\b",
     rf"\b(?:over|in)\s+{_NUM}\s*(?:weeks?|months?|days?)\b",
@@ -123,7 +131,8 @@ _SCHEDULE = [
     r"\(\s*(?:quantity|number|duration|frequency|qty)\s+(?:unknown|unspecified|not\s+specified)\s*\)",
     r"\b(?:unknown|unspecified)\s+(?:quantity|number|duration|frequency)\b",
     rf"\b(?:times|x)\s+(?:{_NUM_WORDS})\b(?:\s*\(\d+\))?",
-    r",?\s*\bqty\s*:?\s*\d+(?:\.\d+)?",
+    r",?\s*\b(?:qty|quantity)\s*:?\s*\d+(?:\.\d+)?",
+    r"\(\s*[^()]*\b(?:unknown|unspecified|not\s+specified)\b[^()]*\)",
     r"\(?\b(?:dos|dates?\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}(?:\s*(?:-|to|through)\s*\d{1,2}/\d{1,2}/\d{2,4})?\)?",
     r"\(\s*\d+\s*min(?:ute)?s?\s*\)",
     r"\b(?:for\s+)?(?:rental|purchase)\b",
@@ -171,7 +180,7 @@ _BODY_TAIL = re.compile(
     r"(?:(?:bilateral|left|right|both|upper|lower|low|mid)\s+|(?:and|&)\s+|,\s*)*"
     r"(?:cervical|thoracic|lumbar|lumbosacral|sacral|spine|neck|back|shoulders?|elbows?|wrists?|"
     r"hands?|fingers?|hips?|knees?|ankles?|feet|foot|legs?|arms?|head|trapezius|extremit(?:y|ies)|"
-    r"le|ue|rue|lue|rle|lle|bue|ble|body|low\s+back)\b.*$",
+    r"le|ue|rue|lue|rle|lle|bue|ble|body|low\s+back|[clt]-spine|(?:r|l|rt|lt|b/l|bilat)\s+\w+)\b.*$",
     re.I,
 )
 # Evaluations and visits lose the body part they are for ("Orthopedic consultation for the
@@ -183,7 +192,7 @@ _EVALUATION = re.compile(
 _SIDE_OR_PART = (
     r"(?:bilateral|left|right|both|upper|lower|low|mid|cervical|thoracic|lumbar|lumbosacral|sacral|"
     r"spine|neck|back|shoulders?|elbows?|wrists?|hands?|fingers?|hips?|knees?|ankles?|feet|foot|legs?|"
-    r"arms?|extremit(?:y|ies))"
+    r"arms?|extremit(?:y|ies)|[clt]-spine)"
 )
 _LEADING_PART = re.compile(
     rf"^(?:{_SIDE_OR_PART}(?:\s*(?:,|and|&|/)\s*|\s+))+"
@@ -278,6 +287,14 @@ _NUMBERED_PRODUCT = re.compile(r"^(tylenol(?:\s+with\s+codeine)?\s*(?:no\.?\s*|#
 
 
 def _drug_name(text: str) -> str:
+    # "Hydrocodone/APAP 10/325mg #90 and Tramadol 50mg #60": two drugs, each named
+    parts = re.split(r"\s+and\s+(?=[A-Z][\w/-]+\s+\d)", text)
+    if len(parts) > 1 and not _compound_name(text) and all(_DOSE.search(p) for p in parts):
+        return " and ".join(_one_drug_name(p) for p in parts)
+    return _one_drug_name(text)
+
+
+def _one_drug_name(text: str) -> str:
     compound = _compound_name(text)
     if compound:
         return compound
@@ -302,7 +319,8 @@ _RELEASE = re.compile(r"\b(ER|XR|CR|SR|DR|XL|LA|ES|DS)\b")
 
 
 _INGREDIENT = re.compile(r"((?:(?:methyl|trolamine)\s+)?[A-Za-z][A-Za-z-]+(?:\s+(?:HCl|hcl|sodium|sod))?)\s*\d+(?:\.\d+)?\s*(?:%|mg/gm?\b)", re.I)
-_BASE = re.compile(r"\b(?:topical\s+)?(cream|gel|ointment|lotion|patch(?:es)?|solution|spray|liniment|kit|convenience\s+pack)\b", re.I)
+_BASE = re.compile(r"\b(?:topical\s+)?(cream|gel|ointment|lotion|patch(?:es)?|solution|spray|liniment|kit|convenience\s+pack|"
+                   r"injection)\b", re.I)
 
 
 def _compound_name(text: str) -> str | None:
@@ -333,7 +351,8 @@ _TRAILING = re.compile(
     r"|as\s+(?:an?\s+)?(?:outpatient|inpatient)\b|as\s+(?:recommended|requested|prescribed|ordered|directed|needed)\b"
     r"|as\s+part\s+of\b|performed\b|per\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}/\d{2,4}\s+)?(?:report|RFA|request|order|"
     r"PR-?2|note|progress\s+report|evaluation|recommendation)s?\b)"
-    r"|,\s*(?:pre|post)-?\s*op(?:erative(?:ly)?)?\s*$",
+    r"|,\s*(?:pre|post)-?\s*op(?:erative(?:ly)?)?\s*$|\s+s/p\b"
+    r"|,?\s*\(?(?:established|new)(?:\s+patient)?\)?(?=\s*(?:,|level\b|$))|,?\s+level\s+[1-5]\b",
     re.I,
 )
 _FOR = re.compile(r",?\s+for\s+", re.I)
@@ -421,7 +440,10 @@ def _service_name(text: str, category: str | None = None) -> str:
     if _THERAPY.search(text):
         text = _BODY_TAIL.sub("", text)
         # "two physical therapy ... and eight physical therapy ..." names one service
-        text = re.split(r"\s+and\s+(?=(?:\w+\s+)?(?:physical|occupational)\s)", text, maxsplit=1)[0]
+        parts = re.split(r"\s+and\s+(?=(?:\w+\s+)?(?:physical|occupational)\s)", text, maxsplit=1)
+        if len(parts) == 2:
+            first, second = (_BODY_TAIL.sub("", p).strip(" ,") for p in parts)
+            text = first if first.lower() == second.lower() else f"{first} and {second}"
         text = _LEADING_PART.sub("", text)
     elif _EVALUATION.search(text):
         text = _PREP_BODY_TAIL.sub("", text)
