@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..record import Category, DrugClass
 from .drugs import find_drug
-from .treatment import without_trailing_clause
+from .clauses import without_trailing_clause
 from .vocab import doses
 
 __all__ = ["Classification", "classify"]

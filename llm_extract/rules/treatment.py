@@ -6,7 +6,8 @@ The schema's "Treatment names" rules, as text operations on the request (the wor
 prefix go; a therapy or evaluation loses its body part, while imaging, nerve studies,
 injections and surgery keep theirs. What is left keeps the request's own words and order,
 so the name is always a substring-by-pieces of the request and its evidence span is the
-request's.
+request's. What follows a name and is not part of it (purpose, provider, setting, appended
+details) is cut by :mod:`clauses`.
 
 The rules are written from the schema and from general prescription and scheduling
 notation (``#60``, ``2x6``, ``3 times a week for 4 weeks``), not from any one letter.
@@ -17,7 +18,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["treatment_name", "without_trailing_clause", "KEEPS_BODY_PART"]
+from .clauses import drop_appended, drop_purpose, drop_trailing
+
+__all__ = ["treatment_name", "KEEPS_BODY_PART"]
 
 #: Categories whose treatment names keep the body part and side (the schema's list).
 KEEPS_BODY_PART = frozenset({"diagnostic", "injection", "surgery"})
@@ -208,21 +211,6 @@ _PREP_BODY_TAIL = re.compile(
 _SPACES = re.compile(r"\s{2,}")
 _TAIL_ASIDE = re.compile(r"\s+to\s+be\s+(?:done|performed|provided)\s+by\b.*$", re.I)
 # What a consultation is for is not its name ("Consult with a spine surgeon to evaluate for fusion").
-# What a consultation or visit is for is not its name ("Referral to a spine surgeon for surgical
-# consultation", "Consult with a hip specialist to evaluate for arthroplasty").
-_CONSULT_HEAD = re.compile(r"\b(?:consult\w*|referrals?|visits?|follow[- ]?ups?)\b", re.I)
-_PURPOSE = re.compile(r"\s+(?:for|to\s+(?:(?:an?\s+)?evaluat\w*|assess\w*|discuss\w*|determine|rule\s+out))\b", re.I)
-
-
-def _drop_purpose(text: str) -> str:
-    head = _CONSULT_HEAD.search(text)
-    if head is None:
-        return text
-    clause = _PURPOSE.search(text, head.start())
-    # "Referral for physical therapy": the clause is all the request names, so it stays.
-    if clause is None or len(text[: clause.start()].split()) < 2:
-        return text
-    return text[: clause.start()]
 _PAREN = re.compile(r"\s*\(([^()]*)\)")
 
 
@@ -338,102 +326,19 @@ def _compound_name(text: str) -> str | None:
     return "/".join(names) + (f" {base.group(1).lower()}" if base else "")
 
 
-# What follows a service's name and is not its name: what it is for, who gives it, where,
-# and when ("Urine drug screen to monitor compliance", "Home health aide for assistance with
-# activities of daily living", "Nursing care by a registered nurse", "Chest x-ray, pre-operative").
-_PURPOSE_VERBS = (r"rule\s+out|r/o|monitor|assess|evaluate|determine|check|confirm|address|treat|help|improve|"
-                  r"reduce|manage|control|assist|prevent|allow|increase|decrease|relieve|diagnose|facilitate|wean|"
-                  r"return|restore|maintain|aid|include")
-_TRAILING = re.compile(
-    rf",?\s+(?:to\s+(?:{_PURPOSE_VERBS})\b|r/o\b|(?:prior\s+to|following|after|before)\s+(?!the\s+(?:first|second))"
-    r"|in-office\b|in\s+(?:the\s+)?(?:office|clinic)\b|at\s+home\b|(?:for\s+)?home\s+use\b"
-    r"|by\s+(?:a|an|the)\s+|with\s+(?:a|an)\s+(?:certified|licensed|registered)\b|round[- ]trips?\b"
-    r"|as\s+(?:an?\s+)?(?:outpatient|inpatient)\b|as\s+(?:recommended|requested|prescribed|ordered|directed|needed)\b"
-    r"|as\s+part\s+of\b|performed\b|per\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}/\d{2,4}\s+)?(?:report|RFA|request|order|"
-    r"PR-?2|note|progress\s+report|evaluation|recommendation)s?\b)"
-    r"|,\s*(?:pre|post)-?\s*op(?:erative(?:ly)?)?\s*$|\s+s/p\b"
-    r"|,?\s*\(?(?:established|new)(?:\s+patient)?\)?(?=\s*(?:,|level\b|$))|,?\s+level\s+[1-5]\b",
-    re.I,
-)
-_FOR = re.compile(r",?\s+for\s+", re.I)
-_FOR_BODY = re.compile(
-    r",?\s+for\s+(?:the\s+)?(?:bilateral|left|right|both|cervical|thoracic|lumbar|lumbosacral|spine|neck|back|"
-    r"shoulders?|elbows?|wrists?|hands?|hips?|knees?|ankles?|feet|foot|legs?|arms?|upper|lower|head|brain)\b",
-    re.I,
-)
-# A head whose object follows "for": "Referral for physical therapy", "Evaluation for a program".
-_FOR_HEAD = re.compile(r"^(?:\w+\s+){0,1}(?:referral|consult\w*|evaluation|request|authori[sz]ation|approval)$", re.I)
-_ACCESSORIES = re.compile(
-    r"\s*(?:,\s*|\s+(?:with|and|including|plus)\s+)(?:\w+\s+){0,2}(?:supplies|electrodes|batteries|pads?|wraps?|"
-    r"garments?|leads|accessories)\b.*$",
-    re.I,
-)
-_ACCESSORY_ASIDE = re.compile(r"\s*\((?=[^()]*\b(?:electrodes|batteries|supplies|pads)\b)[^()]*\)", re.I)
-
-
-# Details appended to a service's name: after a dash, colon or semicolon ("Home health care -
-# 4 hrs/day", "MRI of the lumbar spine: rule out disc herniation"), components introduced by
-# "including", "consisting of" or "plus", and a closing parenthesis of details ("Hospital bed
-# (semi-electric, with rails)"). A one-word parenthesis may be the service's other name
-# ("Sleep study (polysomnogram)") and stays; "with" is kept ("Acupuncture with Capsaicin patch").
-_APPENDED = re.compile(r"\s+[-\u2013\u2014]\s+.*$|\s*[:;]\s+.*$|,?\s+(?:including|consisting\s+of|plus)\s+.*$", re.I)
-_DETAIL_PAREN = re.compile(r"\s*\((?=[^()]*(?:,|\d|\s))[^()]*\)\s*$")
-
-
-def without_trailing_clause(request: str) -> str:
-    """``request`` up to its trailing purpose, provider, setting or timing clause (a prefix of it)."""
-    m = _TRAILING.search(request)
-    head = request[: m.start()] if m and m.start() > 0 else request
-    m = _FOR.search(head)
-    if m and m.start() > 0 and not _FOR_HEAD.match(head[: m.start()].strip()):
-        head = head[: m.start()]
-    m = _APPENDED.search(head) or re.search(r"\s*\([^()]*\)\s*$", head)
-    if m and m.start() > 0:
-        head = head[: m.start()]
-    return head
-
-
-def _drop_trailing(text: str, category: str | None) -> str:
-    """The service's name without a trailing purpose, provider, setting or timing clause."""
-    m = _TRAILING.search(text)
-    if m and m.start() > 0:
-        text = text[: m.start()]
-    m = _FOR.search(text)
-    keeps_part = category in KEEPS_BODY_PART
-    if m and m.start() > 0 and not _FOR_HEAD.match(text[: m.start()].strip()):
-        if not (keeps_part and _FOR_BODY.match(text, m.start())):
-            text = text[: m.start()]
-    if category == "durable_medical_equipment":
-        text = _ACCESSORY_ASIDE.sub("", text)
-        if not re.match(r"^\S+(?:\s+unit)?\s+supplies\b", text, re.I):  # the supplies themselves are the item
-            text = _ACCESSORIES.sub("", text) or text
-    return text
-
-
-def _drop_appended(text: str) -> str:
-    text = text.strip(" ,;")
-    m = _APPENDED.search(text)
-    if m and m.start() > 0:
-        text = text[: m.start()]
-    text = text.strip(" ,;")
-    if re.search(r"\b(?:labs?|laboratory|panels?|tests?|studies)\s*\([^()]*\)$", text, re.I):
-        return text  # "Pre-operative labs (CBC, BMP, PT/INR)": the parenthesis names the tests
-    return _DETAIL_PAREN.sub("", text) or text
-
-
 def _service_name(text: str, category: str | None = None) -> str:
     text = _CONTRAST.sub("", text)
-    text = _drop_trailing(text, category)
+    text = drop_trailing(text, category in KEEPS_BODY_PART, equipment=category == "durable_medical_equipment")
     text = _SCHEDULE_RE.sub(" ", text)
     text = _SCHEDULE_RE.sub(" ", _SPACES.sub(" ", text))  # "x12 visits": the unit word is left by the first pass
     if category != "durable_medical_equipment":  # "Weekly pill organizer" is a device's name
         text = re.sub(r"^\s*(?:weekly|monthly|daily)\s+", "", text, flags=re.I)
-    text = _drop_appended(text)
+    text = drop_appended(text)
     text = re.sub(r"\(\s*\)", "", text)
     text = _SPACES.sub(" ", text).strip(" ,;")
     text = re.sub(r"\band\s+of\b", "and", text)  # "injection 5cc of X and 1cc of Y"
     if category not in KEEPS_BODY_PART and _EVALUATION.search(text):
-        text = _drop_purpose(text)
+        text = drop_purpose(text)
     if category in KEEPS_BODY_PART or re.search(
             r"\b(?:MRI|CT|x-?rays?|EMG|NCV|NCS|inject\w*|surgery|arthroscop\w*|\w+ectomy|\w+plasty)\b", text, re.I):
         return text
