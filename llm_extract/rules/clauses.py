@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from .vocab import BODY_PART
+
 __all__ = ["without_trailing_clause", "drop_trailing", "drop_appended", "drop_purpose"]
 
 # What a consultation or visit is for is not its name ("Referral to a spine surgeon for surgical
@@ -52,11 +54,7 @@ _TRAILING = re.compile(
     re.I,
 )
 _FOR = re.compile(r",?\s+for\s+", re.I)
-_FOR_BODY = re.compile(
-    r",?\s+for\s+(?:the\s+)?(?:bilateral|left|right|both|cervical|thoracic|lumbar|lumbosacral|spine|neck|back|"
-    r"shoulders?|elbows?|wrists?|hands?|hips?|knees?|ankles?|feet|foot|legs?|arms?|upper|lower|head|brain)\b",
-    re.I,
-)
+_FOR_BODY = re.compile(rf",?\s+for\s+(?:the\s+)?{BODY_PART}\b", re.I)
 # A head whose object follows "for": "Referral for physical therapy", "Evaluation for a program".
 _FOR_HEAD = re.compile(r"^(?:\w+\s+){0,1}(?:referral|consult\w*|evaluation|request|authori[sz]ation|approval)$", re.I)
 _ACCESSORIES = re.compile(

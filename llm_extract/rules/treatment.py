@@ -19,6 +19,7 @@ import re
 from functools import lru_cache
 
 from .clauses import drop_appended, drop_purpose, drop_trailing
+from .vocab import BODY_PART
 
 __all__ = ["treatment_name", "KEEPS_BODY_PART"]
 
@@ -192,11 +193,7 @@ _EVALUATION = re.compile(
     r"\b(?:consult\w*|evaluations?|re-?evaluations?|visits?|follow[- ]?ups?|referrals?|exam\w*|assessments?)\b",
     re.I,
 )
-_SIDE_OR_PART = (
-    r"(?:bilateral|left|right|both|upper|lower|low|mid|cervical|thoracic|lumbar|lumbosacral|sacral|"
-    r"spine|neck|back|shoulders?|elbows?|wrists?|hands?|fingers?|hips?|knees?|ankles?|feet|foot|legs?|"
-    r"arms?|extremit(?:y|ies)|[clt]-spine)"
-)
+_SIDE_OR_PART = BODY_PART
 _LEADING_PART = re.compile(
     rf"^(?:{_SIDE_OR_PART}(?:\s*(?:,|and|&|/)\s*|\s+))+"
     r"(?=(?:physical|occupational|chiropractic|acupuncture|massage|aquatic|orthopedic|consult|follow)\w*\b)",

@@ -17,6 +17,7 @@ __all__ = [
     "STRENGTH_PATTERN",
     "STRENGTH",
     "doses",
+    "BODY_PART",
 ]
 
 #: The two decisions a letter gives an item, as a capturing group.
@@ -50,3 +51,13 @@ STRENGTH = re.compile(STRENGTH_PATTERN, re.I)
 def doses(text: str) -> list[re.Match[str]]:
     """The strengths in ``text`` given in a dose unit (mg, mcg, ml)."""
     return [m for m in STRENGTH.finditer(text) if DOSE_UNITS.search(m.group(1))]
+
+
+#: A side or body part as requests write them ("bilateral", "lumbar", "knees", "L-spine"): what
+#: a therapy, evaluation or piece of equipment loses from its name, and what an imaging,
+#: injection or surgery request keeps.
+BODY_PART = (
+    r"(?:bilateral|left|right|both|upper|lower|low|mid|cervical|thoracic|lumbar|lumbosacral|sacral|"
+    r"spine|neck|back|head|brain|shoulders?|elbows?|wrists?|hands?|fingers?|hips?|knees?|ankles?|feet|"
+    r"foot|legs?|arms?|extremit(?:y|ies)|[clt]-spine)"
+)
