@@ -166,6 +166,19 @@ CASES = [
     # a drug given as a shot keeps the word "injection"
     ("Toradol 60mg IM injection", "pharmaceutical", "Toradol injection"),
     ("Vitamin B12 1000mcg injection", "pharmaceutical", "Vitamin B12 injection"),
+    # how often, how sampled and at what field strength are not the service's name
+    ("Polysomnogram once", "diagnostic", "Polysomnogram"),
+    ("Urine toxicology screen, random", "diagnostic", "Urine toxicology screen"),
+    ("Random urine drug screens 4 times a year", "diagnostic", "Random urine drug screens"),
+    ("MRI of the right hip, 3 Tesla", "diagnostic", "MRI of the right hip"),
+    ("Cognitive behavioral therapy sessions, 8", "behavioral_mental_health", "Cognitive behavioral therapy"),
+    # a comma after a spinal level is not a count
+    ("Anterior cervical discectomy and fusion at C5-6, 7", "surgery",
+     "Anterior cervical discectomy and fusion at C5-6, 7"),
+    # what an aide helps with goes, as "to assist with ..." does; a nursing service stays
+    ("Home care aide with dressing and meal preparation 3 hours a day", "home_health", "Home care aide"),
+    ("Home health aide assistance with ADLs", "home_health", "Home health aide assistance"),
+    ("Home health care with wound care", "home_health", "Home health care with wound care"),
 ]
 
 

@@ -50,6 +50,10 @@ _TRAILING = re.compile(
     r"|as\s+part\s+of\b|performed\b|per\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}/\d{2,4}\s+)?(?:report|RFA|request|order|"
     r"PR-?2|note|progress\s+report|evaluation|recommendation)s?\b)"
     r"|,\s*(?:pre|post)-?\s*op(?:erative(?:ly)?)?\s*$|\s+s/p\b"
+    # what an aide helps with is what the aide is for ("Home health aide assistance with bathing")
+    r"|,?\s+with\s+(?:(?:his|her|the|all|basic)\s+)?(?:adls?|iadls?|activities\s+of\s+daily\s+living|bathing|"
+    r"grooming|dressing|toileting|hygiene|personal\s+(?:care|hygiene)|housekeeping|household|chores|meal\s+prep\w*|"
+    r"cooking|cleaning|errands|shopping|transfers)\b"
     r"|,?\s*\(?(?:established|new)(?:\s+patient)?\)?(?=\s*(?:,|level\b|$))|,?\s+level\s+[1-5]\b",
     re.I,
 )

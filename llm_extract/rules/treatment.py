@@ -151,7 +151,8 @@ _SCHEDULE = [
     r"\b(?:prn|as\s+needed)\b(?:\s+flare-?ups?)?",
     r"\b(?:ongoing|indefinitely|long-term|short-term|temporary|temporarily|one-time|quarterly|semi-?annually)\b"
     r"(?:\s+(?:use|basis))?",
-    r",\s*once\b",
+    r",\s*once\b|(?<=\S)\s+once\s*$",
+    r",\s*random\b",
     r"\b(?:each|every)\s+visit\b",
     r"\bper\s+(?:the\s+)?(?:physician|doctor|provider|treating\s+physician)(?:'s)?\s+orders?\b",
     r"\buntil\s+further\s+notice\b",
@@ -161,7 +162,8 @@ _SCHEDULE = [
     rf"\b{_NUM}\s*(?:days?|nights?)\s*/\s*(?:wk|week)\b",
     rf"\b{_NUM}\s*(?:pairs?|boxes?|packs?|sets?)\b",
     r",?\s*\b\d+(?:\s*-\s*\d+)?\s*mm\s*hg\b",
-    r",?\s*\b\d+(?:\.\d+)?\s*tesla\s+or\s+higher(?:\s+only)?",
+    r",?\s*\b\d+(?:\.\d+)?\s*-?\s*tesla\b(?:\s+or\s+higher)?(?:\s+only)?",
+    r"(?<![A-Z]\d)(?<!\d-\d),\s*\d{1,2}\s*$",  # a bare count after a comma: "Psychotherapy sessions, 6"
 ]
 _SCHEDULE_RE = re.compile("|".join(f"(?:{p})" for p in _SCHEDULE), re.I)
 _CONTRAST = re.compile(r"\bnon-?\s*contrast(?:ed)?\s+|\b(?:w/\s*(?:and|or)\s*w/o|with\s+(?:and|or|/)\s+without|with\s*/\s*without|w/wo|with(?:out)?|w/o?|and(?:/or)?|or)\s+(?:iv\s+)?(?:contrast|dye|gadolinium)\b(?:\s+(?:and\s+)?(?:with(?:out)?)\s+contrast)?", re.I)
