@@ -142,3 +142,40 @@ def test_cli_writes_reports_and_prints_the_table(tmp_path: Path) -> None:
     assert "item precision" in result.stdout and "rules-only" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "results.json"]
     assert json.loads((out / "results.json").read_text())["letters"] == FIVE[:2]
+
+
+def test_held_out_letters_are_counted_but_not_listed(tmp_path: Path) -> None:
+    """The test split judges a change only while its items stay unread: its wrong answers count in
+    every figure, but the reports, results.json and --errors list them only when asked to."""
+    root = tmp_path / "fixtures"
+    copy_fixtures(root / "dev", FIVE[:2])
+    held = copy_fixtures(root / "test", FIVE[2:])
+    planted = "Planted wrong treatment name"
+    label_path = held / "labels" / f"{FIVE[2]}.json"
+    label = json.loads(label_path.read_text(encoding="utf-8"))
+    label["items"][0]["treatment"] = planted
+    label_path.write_text(json.dumps(label), encoding="utf-8")
+
+    ev = evaluate(root, rules_only=True)
+    assert ev.withheld == frozenset(FIVE[2:])
+    treatment = ev.run("rules-only").split("test").metric("item.treatment")
+    assert treatment is not None and treatment.correct < treatment.total  # counted
+    assert not set(letter_errors(ev)) & ev.withheld  # not listed
+    paths = write_report(ev, tmp_path / "report")
+    for path in paths.values():
+        assert planted not in path.read_text(encoding="utf-8"), path.name
+    assert "letters of the held-out split are not listed" in paths["markdown"].read_text(encoding="utf-8")
+    data = json.loads(paths["results"].read_text(encoding="utf-8"))
+    assert data["withheld_letters"] == sorted(FIVE[2:])
+    rows = [ls for run in data["runs"] for ls in run["letters"] if ls["name"] == FIVE[2]]
+    assert rows and all(ls["errors"] == [] and ls["errors_withheld"] >= 1 for ls in rows)
+
+    runner = CliRunner()
+    hidden = runner.invoke(main, ["eval", "--rules-only", "--fixtures", str(root), "--errors", "-q"])
+    assert planted not in hidden.output and "held-out split are not listed" in hidden.output
+    shown = runner.invoke(main, ["eval", "--rules-only", "--fixtures", str(root), "--errors", "-q", "--show-test"])
+    assert planted in shown.output
+
+    ev = evaluate(root, rules_only=True, show_test=True)
+    assert not ev.withheld
+    assert any(row["want"] == planted for row in letter_errors(ev)[FIVE[2]])

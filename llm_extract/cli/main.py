@@ -90,6 +90,9 @@ def _summarise(total: int, failures: list[str]) -> None:
 @click.option("--retry-failed", is_flag=True,
               help="Ask the model again for letters whose answer failed to validate in an earlier run.")
 @click.option("--errors", "show_errors", is_flag=True, help="Also list every wrong field per letter.")
+@click.option("--show-test", is_flag=True,
+              help="List the held-out test split's wrong answers too (by default they are counted, not shown, "
+                   "so that the split stays unread).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Only the first N fixtures by name (a quick comparison on a slow model).")
 @click.option("-q", "--quiet", is_flag=True, help="No per-letter progress on stderr.")
@@ -98,7 +101,7 @@ def _summarise(total: int, failures: list[str]) -> None:
                    "server, after a self-test shows it is applied).")
 def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[str, ...], rules_only: bool,
              baseline: str | None, out_dir: Path | None, base_url: str | None, cache_dir: str | None,
-             retry_failed: bool, show_errors: bool, limit: int | None, quiet: bool,
+             retry_failed: bool, show_errors: bool, show_test: bool, limit: int | None, quiet: bool,
              constrain: bool | None) -> None:
     """Score extraction on the hand-labelled fixtures under every prompt × model asked for.
 
@@ -109,7 +112,7 @@ def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[
     letter failed, 3 when --baseline finds a regression.
     """
     from ..evaluation.runner import evaluate
-    from ..evaluation.report import comparison_table, letter_errors, write_report
+    from ..evaluation.report import comparison_table, letter_errors, withheld_note, write_report
 
     def progress(line: str) -> None:
         if not quiet and not line.startswith("[rules-only]"):
@@ -123,7 +126,7 @@ def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[
             settings = Settings.resolve(base_url=base_url, cache_dir=cache_dir, constrain=constrain)
         ev = evaluate(fixtures_dir, models=models, prompts=prompts, rules_only=rules_only, baseline=baseline,
                       base_url=base_url, cache_dir=cache_dir, retry_failed=retry_failed, limit=limit,
-                      progress=progress, settings=settings)
+                      progress=progress, settings=settings, show_test=show_test)
     except LlmExtractError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{len(ev.runs)} run(s) over {len(ev.letters)} letters ({ev.labelled_items} labelled items)"
@@ -133,6 +136,9 @@ def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[
         for name, rows in letter_errors(ev).items():
             for row in rows:
                 click.echo(f"{name}: {row}")
+        note = withheld_note(ev)
+        if note:
+            click.echo(note.replace("`", ""))
     if out_dir is not None:
         paths = write_report(ev, out_dir)
         click.echo("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -18,7 +18,7 @@ from typing import Any
 from .runner import ALL_FIELDS, RULES_ONLY, SUMMARY_METRICS, Evaluation, RunResult
 from .scoring import FieldScore
 
-__all__ = ["comparison_table", "write_report", "render_markdown", "render_html", "letter_errors"]
+__all__ = ["comparison_table", "write_report", "render_markdown", "render_html", "letter_errors", "withheld_note"]
 
 MAJORITY = "majority answer"
 _COLOURS = ("#9a9a9a", "#3b6ea5", "#d9822b", "#2a9d5c", "#b23a48", "#7a5195", "#1b998b", "#c9a227")
@@ -76,11 +76,14 @@ def letter_errors(ev: Evaluation) -> dict[str, list[dict[str, Any]]]:
     """Per letter, each wrong answer: field, item, the label's value and what each run gave.
 
     Only letters with at least one wrong answer in some run appear; a run that got a row
-    right has no entry in its ``got``.
+    right has no entry in its ``got``. Letters of a held-out split are left out unless the
+    evaluation was run with ``show_test=True`` (:func:`withheld_note` says how many).
     """
     out: dict[str, dict[tuple[str, Any, Any], dict[str, Any]]] = {}
     for run in ev.runs:
         for ls in run.score.letters:
+            if ls.name in ev.withheld:
+                continue
             for err in ls.errors:
                 # Unmatched items are keyed by the request so each run's miss or extra lines up.
                 key = (err["field"], err.get("item"), json.dumps(err["want"], default=str)
@@ -89,6 +92,16 @@ def letter_errors(ev: Evaluation) -> dict[str, list[dict[str, Any]]]:
                     key, {"field": err["field"], "item": err.get("item"), "want": err["want"], "got": {}})
                 row["got"][run.name] = err["got"]
     return {name: list(rows.values()) for name, rows in sorted(out.items())}
+
+
+def withheld_note(ev: Evaluation) -> str | None:
+    """One sentence on the held-out letters whose wrong answers are not listed; None when none are."""
+    if not ev.withheld:
+        return None
+    wrong = {ls.name for run in ev.runs for ls in run.score.letters if ls.name in ev.withheld and ls.errors}
+    return (f"The {len(ev.withheld)} letters of the held-out split are not listed ({len(wrong)} of them have a "
+            "wrong answer in some run): they are counted in every figure above, and their items stay unread "
+            "so that the split can still judge a change. `llm-extract eval --show-test` lists them.")
 
 
 def _show(value: Any) -> str:
@@ -269,8 +282,11 @@ def _md_letter_errors(ev: Evaluation) -> list[str]:
     """Every wrong field of every letter, with each run's value."""
     out = ["", "## What each run got wrong, letter by letter", ""]
     errors = letter_errors(ev)
+    note = withheld_note(ev)
+    if note:
+        out += [note, ""]
     if not errors:
-        out.append("Every run got every scored field of every letter right.")
+        out.append("Every run got every scored field of every listed letter right.")
     for name, rows_ in errors.items():
         out += [f"### {name}", ""]
         out += _md_table(["field", "label", *[r.name for r in ev.runs]],
@@ -460,8 +476,11 @@ def render_html(ev: Evaluation) -> str:
                          + _e(", ".join(f"{c.name} ({c.reasks})" for c in run.reasked)) + "</p>")
     parts.append("<h2>What each run got wrong, letter by letter</h2>")
     errors = letter_errors(ev)
+    note = withheld_note(ev)
+    if note:
+        parts.append(f'<p class="note">{_e(note)}</p>')
     if not errors:
-        parts.append("<p>Every run got every scored field of every letter right.</p>")
+        parts.append("<p>Every run got every scored field of every listed letter right.</p>")
     for name, rows_ in errors.items():
         table = _html_table(["field", "label", *[r.name for r in ev.runs]],
                             [[_where(row), _show(row["want"]),

@@ -16,6 +16,10 @@ prompt or the model.
 
 Letters are read once and shared by every run, so the report's per-letter seconds are the
 extraction's own time (rules, and model when it ran), not PDF reading.
+
+The held-out split (``test``) judges a change only while nobody reads its items; so its
+letters' wrong answers are counted in every figure but not listed, in the reports or in
+results.json, unless ``show_test=True`` (``llm-extract eval --show-test``) asks for them.
 """
 
 from __future__ import annotations
@@ -229,6 +233,8 @@ class Evaluation:
     version: str = __version__
     baseline: str | None = None
     changes: list[FieldChange] = field(default_factory=list)
+    #: Letters of a held-out split whose wrong answers are counted but not listed.
+    withheld: frozenset[str] = frozenset()
 
     def run(self, name: str) -> RunResult:
         """The run called ``name``; KeyError if there is none."""
@@ -261,7 +267,9 @@ class Evaluation:
                 "Upheld recall": self.majority.upheld_recall.as_dict(),
                 "Overturned recall": self.majority.overturned_recall.as_dict(),
             },
-            "runs": [_run_dict(r) for r in self.runs],
+            "held_out_splits": list(HELD_OUT_SPLITS),
+            "withheld_letters": sorted(self.withheld),
+            "runs": [_run_dict(r, self.withheld) for r in self.runs],
             "baseline": self.baseline,
             "changes": [
                 {"run": c.run, "field": c.field, "baseline_run": c.baseline_run, "baseline": c.baseline,
@@ -271,7 +279,7 @@ class Evaluation:
         }
 
 
-def _run_dict(run: RunResult) -> dict[str, Any]:
+def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> dict[str, Any]:
     costs = {c.name: c for c in run.costs}
     return {
         "name": run.name,
@@ -298,7 +306,9 @@ def _run_dict(run: RunResult) -> dict[str, Any]:
                 "labelled_items": ls.labelled_items,
                 "upheld": [ls.upheld_found, ls.upheld_labelled],
                 "overturned": [ls.overturned_found, ls.overturned_labelled],
-                "errors": ls.errors,
+                # A held-out letter's wrong answers are counted, not shown (module docstring).
+                "errors": [] if ls.name in withheld else ls.errors,
+                **({"errors_withheld": len(ls.errors)} if ls.name in withheld else {}),
                 "cost": {k: v for k, v in vars(costs[ls.name]).items() if k != "name"},
             }
             for ls in run.score.letters
@@ -444,6 +454,7 @@ def evaluate(
     retry_failed: bool = False,
     limit: int | None = None,
     progress: Progress | None = None,
+    show_test: bool = False,
 ) -> Evaluation:
     """Score the fixtures in ``fixtures`` under every ``prompts`` × ``models`` run, plus rules-only.
 
@@ -457,6 +468,7 @@ def evaluate(
     ``baseline`` is a previous results.json (or the folder holding one), whose runs are
     matched to these by name, or the name of one of these runs, which every other run is
     compared with; see :func:`compare`. ``progress`` receives one line per letter.
+    ``show_test=True`` lists the held-out split's wrong answers too (see the module docstring).
 
     Raises :class:`~llm_extract.errors.ConfigError` for a bad fixture set, an unknown prompt
     or model, or an unknown baseline. A letter that fails is scored as failed, never dropped.
@@ -486,10 +498,16 @@ def evaluate(
         runs.append(_model_run(spec, run_settings, fxs, letters, retry_failed, progress))
 
     ev = _evaluation(fxs, runs, root, read_seconds)
+    if not show_test:
+        ev.withheld = frozenset(fx.name for fx in fxs if fx.split in HELD_OUT_SPLITS)
     if baseline is not None:
         ev.baseline, ev.changes = compare(ev, baseline)
     ev.seconds = time.perf_counter() - started
     return ev
+
+
+#: Fixture splits kept unread: where a change is judged, never what a rule is written from.
+HELD_OUT_SPLITS = ("test",)
 
 
 def _select_fixtures(fxs: list[Fixture], limit: int | None) -> list[Fixture]:

@@ -231,6 +231,7 @@ JS = r"""
       const h = document.createElement("strong"); h.textContent = "run " + run.name + ": "; d.appendChild(h);
       const what = document.createElement("span");
       if (run.failed) { what.className = "got"; what.textContent = "failed: " + run.failed; }
+      else if (run.withheld) { what.textContent = run.withheld + " error(s), withheld (held-out split)"; }
       else if (!run.errors.length) { what.className = "ok"; what.textContent = "all right"; }
       else { what.textContent = run.errors.length + " error(s)"; }
       d.appendChild(what);
