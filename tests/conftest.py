@@ -13,6 +13,8 @@ Live tests (``@pytest.mark.live``) run the real embedded model and are skipped u
 
 from __future__ import annotations
 
+import json
+
 import os
 import shutil
 from pathlib import Path
@@ -81,6 +83,14 @@ def copy_fixtures(dest: Path, names: list[str] = FIVE) -> Path:
         shutil.copy(letter, dest / "letters" / letter.name)
         shutil.copy(LABELS / f"{name}.json", dest / "labels" / f"{name}.json")
     return dest
+
+
+def plant_treatment(fixtures: Path, name: str, treatment: str) -> None:
+    """Give the first item of fixture ``name``'s label a treatment no extractor will produce."""
+    path = fixtures / "labels" / f"{name}.json"
+    label = json.loads(path.read_text(encoding="utf-8"))
+    label["items"][0]["treatment"] = treatment
+    path.write_text(json.dumps(label), encoding="utf-8")
 
 
 class FakeModel:

@@ -14,7 +14,7 @@ from llm_extract.evaluation.runner import evaluate
 from llm_extract.evaluation.report import comparison_table, letter_errors, write_report
 from llm_extract.version import __version__
 
-from conftest import FIVE, copy_fixtures
+from conftest import FIVE, copy_fixtures, plant_treatment
 
 RUN = "imr-hybrid@1 × fake-1b"
 
@@ -149,12 +149,8 @@ def test_held_out_letters_are_counted_but_not_listed(tmp_path: Path) -> None:
     every figure, but the reports, results.json and --errors list them only when asked to."""
     root = tmp_path / "fixtures"
     copy_fixtures(root / "dev", FIVE[:2])
-    held = copy_fixtures(root / "test", FIVE[2:])
     planted = "Planted wrong treatment name"
-    label_path = held / "labels" / f"{FIVE[2]}.json"
-    label = json.loads(label_path.read_text(encoding="utf-8"))
-    label["items"][0]["treatment"] = planted
-    label_path.write_text(json.dumps(label), encoding="utf-8")
+    plant_treatment(copy_fixtures(root / "test", FIVE[2:]), FIVE[2], planted)
 
     ev = evaluate(root, rules_only=True)
     assert ev.withheld == frozenset(FIVE[2:])

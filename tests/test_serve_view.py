@@ -110,18 +110,14 @@ def test_view_of_an_evaluation_run(tmp_path):
 
 def test_view_says_a_held_out_letters_errors_are_withheld(tmp_path):
     """A test-split letter's errors are not in results.json; the view must not call it right."""
-    from conftest import FIVE, copy_fixtures
+    from conftest import FIVE, copy_fixtures, plant_treatment
     from llm_extract.evaluation.report import write_report
     from llm_extract.evaluation.runner import evaluate
     from llm_extract.serve.view import entries_from_results
 
     root = tmp_path / "fixtures"
     copy_fixtures(root / "dev", FIVE[:1])
-    held = copy_fixtures(root / "test", FIVE[1:2])
-    label_path = held / "labels" / f"{FIVE[1]}.json"
-    label = json.loads(label_path.read_text(encoding="utf-8"))
-    label["items"][0]["treatment"] = "Planted wrong treatment name"
-    label_path.write_text(json.dumps(label), encoding="utf-8")
+    plant_treatment(copy_fixtures(root / "test", FIVE[1:2]), FIVE[1], "Planted wrong treatment name")
     paths = write_report(evaluate(root, rules_only=True), tmp_path / "ev")
 
     assert FIVE[1] not in {e["source"] for e in entries_from_results(paths["results"], fixtures=root)}
