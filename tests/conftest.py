@@ -14,7 +14,6 @@ Live tests (``@pytest.mark.live``) run the real embedded model and are skipped u
 from __future__ import annotations
 
 import json
-
 import os
 import shutil
 from pathlib import Path
