@@ -113,3 +113,11 @@ def test_confidence_is_a_probability(request_: str, name: str | None, category: 
 
 def test_no_name_is_no_confidence() -> None:
     assert doubt("Something", None, None) == TreatmentDoubt(0.0, ("no_name",))
+
+
+def test_a_body_part_that_names_a_specialist_or_a_device_is_kept_by_right() -> None:
+    def fires(name: str, category: str) -> bool:
+        return treatment_signals(name, name, category, known_words=KNOWN)["kept_body_part"]
+    assert not fires("Referral to spine surgeon", "evaluation_management")
+    assert not fires("Shoulder sling", "durable_medical_equipment")
+    assert fires("Consultation for the lumbar spine", "evaluation_management")
