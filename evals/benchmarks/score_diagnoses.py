@@ -117,7 +117,8 @@ def print_calibration(calibration: dict[str, list[tuple[bool, float, str]]]) -> 
         print(f"{form:<22}{len(rows):>5}{right:>7}{right / len(rows):>11.1%}{smoothed(right, len(rows)):>10.3f}"
               f"{_FORM_CONFIDENCE.get(form, float('nan')):>10.2f}{given:>8.2f}")
     rows = [r for form_rows in calibration.values() for r in form_rows]
-    tests = {"symptom-like": lambda t: bool(_SYMPTOM.search(t)), f"> {_LONG_WORDS} words": lambda t: len(t.split()) > _LONG_WORDS}
+    tests = {"symptom-like": lambda t: bool(_SYMPTOM.search(t)),
+             f"> {_LONG_WORDS} words": lambda t: len(t.split()) > _LONG_WORDS}
     print(f"\n{'phrase':<22}{'n':>5}{'right':>7}{'smoothed':>10}{'rest n':>8}{'rest':>8}{'ratio':>8}")
     for name, test in tests.items():
         hit = [ok for ok, _, t in rows if test(t)]

@@ -77,7 +77,8 @@ _FORMS = {
     "diagnosed_with": rf"""
         \b(?:was|were|been|is|are|being|had\s+been|has\s+been|have\s+been)\s+(?:{_ADVERB})?diagnosed\s+
           (?:by\s+(?:[\w'-]+\s+){{1,4}}?(?=with\b|as\b))?(?:with|as\s+having|as)
-      | \b(?:has|have|had)\s+(?:{_ADVERB})?diagnosed(?:\s+(?:him|her|them|the\s+(?:patient|applicant|injured\s+worker))\s+with)?
+      | \b(?:has|have|had)\s+(?:{_ADVERB})?diagnosed
+          (?:\s+(?:him|her|them|the\s+(?:patient|applicant|injured\s+worker))\s+with)?
     """,
     "diagnoses_include": r"""
         \bdiagnos(?:is|es)\s+(?:that|which)\s+include[sd]?
@@ -96,7 +97,8 @@ _FORMS = {
       | \bundergoing\s+treatments?\s+for(?:\s+(?:the\s+)?diagnos(?:is|es)\s+of)?
     """,
     "claim_for": r"""
-        \b(?:filed\s+a\s+claim|a\s+claim\s+(?:was\s+)?filed|claim\s+(?:was|has\s+been)\s+accepted|accepted\s+(?:the\s+)?claim)\s+for
+        \b(?:filed\s+a\s+claim|a\s+claim\s+(?:was\s+)?filed|claim\s+(?:was|has\s+been)\s+accepted
+          |accepted\s+(?:the\s+)?claim)\s+for
     """,
     "history_of": r"""
         \b(?:past\s+)?medical\s+history\s+(?:is\s+)?(?:significant\s+for|include[sd]?|of|was\s+notable\s+for)
@@ -104,7 +106,8 @@ _FORMS = {
     """,
     "impression": r"""
         \b(?:diagnostic|clinical|working)\s+impressions?\s+(?:was|were|is|are|include[sd]?)\s*:?
-      | \b(?:physician|provider|doctor|surgeon|psychologist|psychiatrist|examiner)(?:'s|s')?\s+impressions?\s+(?:was|were|is|are|include[sd]?)\s*:?
+      | \b(?:physician|provider|doctor|surgeon|psychologist|psychiatrist|examiner)(?:'s|s')?\s+
+          impressions?\s+(?:was|were|is|are|include[sd]?)\s*:?
       | \bassessment\s*:
     """,
 }
@@ -161,6 +164,7 @@ _MODIFIER = re.compile(rf"^(?:(?:{_PLACE}|{_LEVEL})\s*)+$", re.I)
 _QUALIFIER = re.compile(rf"^(?:{_PLACE}\s*)*(?:(?:{'|'.join(_QUALIFIER_WORDS)})\s*)+$", re.I)
 _QUALIFIER_ONLY = re.compile(rf"^(?:(?:{'|'.join(_QUALIFIER_WORDS)})\s*)+$", re.I)
 _SIDED = re.compile(r"^(?:bilateral|left|right)\b", re.I)
+_SIDE = re.compile(r"\b(?:bilateral|left|right)\b", re.I)
 # A condition whose site list goes on past "and" ("sprain of shoulder and upper arm NOS").
 _SITE_LIST = re.compile(rf"\b(?:of|at|in|to)\s+(?:{_PLACE}\s+)*{_PLACE}$", re.I)
 _TAIL = re.compile(
@@ -267,9 +271,11 @@ def _continues(text: str, last: list[int], piece: str, sep: str, after: str) -> 
         return False
     if sep == "and":
         return bool(_SITE_LIST.search(prev))  # "sprain of shoulder and upper arm NOS"
-    # "carpal tunnel syndrome, left upper limb": a sided site after a condition named with none;
-    # not "..., right wrist and right hand sprain", where the site shares the next noun.
-    return bool(_SIDED.match(piece) and _SITE.search(piece) and not _SITE.search(prev) and after != "and")
+    # "carpal tunnel syndrome, left upper limb", "trigger finger, right middle finger": a sided
+    # site after a condition named without a side; not "..., right wrist and right hand
+    # sprain", where the site shares the next noun.
+    return bool(_SIDED.match(piece) and _SITE.search(piece) and not _SIDE.search(prev)
+                and "and" not in after.split())
 
 
 _WORD = re.compile(r"[\w'-]+")
