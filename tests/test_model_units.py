@@ -425,7 +425,17 @@ def test_extraction_error_carries_the_rules_record(monkeypatch: pytest.MonkeyPat
 
 # --- imr-hybrid@3: answers to the open questions ------------------------------------------
 
-# CM17-0008479: item 8 is the one item the rules leave open; CM16-0242419: only the diagnoses.
+# CM17-0008479: item 8 is the one item the rules leave open; for open diagnoses, CM16-0242419
+# with its one diagnosis statement reworded into no form the rules read (the rules read every
+# dev letter's diagnoses), its other words as written.
+
+
+def _open_diagnoses_letter():  # type: ignore[no-untyped-def]
+    from llm_extract.reading import letter_from_text
+
+    text = read_letter(LETTERS / "CM16-0242419.pdf").text
+    assert text.count("has had diagnoses of") == 1
+    return letter_from_text(text.replace("has had diagnoses of", "was seen for"), source="CM16-0242419-reworded")
 
 
 def test_open_answer_for_items_not_asked_is_set_aside_with_a_warning(monkeypatch: pytest.MonkeyPatch,
@@ -465,7 +475,7 @@ def test_open_diagnoses_not_in_the_summary_are_asked_once_then_dropped(monkeypat
 
     # "low back pain" is in CM16-0242419's summary; the other is invented.
     sent = _mock_pipeline(monkeypatch, tmp_path, json.dumps({"diagnoses": ["low back pain", "gout of the ear"]}))
-    record = extract(LETTERS / "CM16-0242419.pdf")
+    record = extract(_open_diagnoses_letter())
     assert len(sent) == 2  # one re-ask naming the ungrounded diagnosis
     assert record.diagnoses == ["low back pain"]
     assert record.evidence["diagnoses.0"].source == "model"
@@ -483,7 +493,7 @@ def test_open_questions_over_the_context_keep_the_rules_record(monkeypatch: pyte
                              n_ctx=600, max_tokens=512)
     client = pipeline.model_client.__call__(small)  # the mocked client, whatever the settings
     client.settings = small
-    record = extract(LETTERS / "CM16-0242419.pdf")
+    record = extract(_open_diagnoses_letter())
     assert sent == [] and record.diagnoses == []
     (warning,) = [w for w in record.warnings if w.code == "model_unanswered"]
     assert "context of 600" in warning.message
