@@ -27,6 +27,7 @@ from .pipeline import extract
 from .reading import Letter, letter_from_text, read_letter
 from .record import (
     Category,
+    Confidence,
     Decision,
     DrugClass,
     ExtractionWarning,
@@ -38,6 +39,7 @@ from .record import (
     Provenance,
     Reviewer,
     Span,
+    ValueSource,
 )
 from .version import __version__
 
@@ -112,6 +114,8 @@ __all__ = [
     "Reviewer",
     "Patient",
     "Span",
+    "Confidence",
+    "ValueSource",
     "ExtractionWarning",
     "Provenance",
     "Decision",

@@ -2,7 +2,9 @@
 
 Field names follow the contract in ``imr-schema.md`` (the JSON keys of a serialized record).
 Beside the contract's fields a record carries ``evidence`` (character spans into the
-normalised letter text), ``warnings`` from the cross-checks, and ``provenance``.
+normalised letter text), ``confidence`` (what answered each item value and diagnosis, and how
+sure the pipeline is of it), ``needs_review`` (the values below the review threshold),
+``warnings`` from the cross-checks, and ``provenance``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "SCHEMA_VERSION",
     "Category",
+    "Confidence",
     "Decision",
     "DrugClass",
     "ExtractionWarning",
@@ -28,6 +31,7 @@ __all__ = [
     "Provenance",
     "Reviewer",
     "Span",
+    "ValueSource",
 ]
 
 #: Bumped whenever a field changes meaning; part of the model-answer cache key.
@@ -101,6 +105,31 @@ class Span(_Model):
         return self
 
 
+class ValueSource(StrEnum):
+    """What answered a value (see :class:`Confidence`)."""
+
+    WORDS = "words"  # the request's own words, by the category/drug word lists
+    TOPIC = "topic"  # the topic the MAXIMUS guideline line cites
+    DICTIONARY = "dictionary"  # the maintained drug dictionary (brand/generic names)
+    NEIGHBOURS = "neighbours"  # the nearest labelled request wordings, where their labels agree
+    MODEL = "model"  # the model, asked because the sources above left the value open
+    RULES = "rules"  # a name or statement read by rule (treatment names, diagnosis statements)
+    NONE = "none"  # nothing answered: the value is null
+
+
+class Confidence(_Model):
+    """How one value was answered and how sure the pipeline is of it.
+
+    ``score`` estimates the chance that the value is right, in [0, 1]; it is calibrated on the
+    dev split and the written wordings (see ``llm_extract/rules/confidence.py``). ``reasons``
+    are short codes for what raised or lowered it (``neighbours_disagree``, ``unknown_word``...).
+    """
+
+    source: ValueSource
+    score: float = Field(ge=0.0, le=1.0)
+    reasons: list[str] = Field(default_factory=list)
+
+
 class Reviewer(_Model):
     licensure_states: list[str] = Field(default_factory=list)
     specialties: list[str] = Field(default_factory=list)
@@ -117,8 +146,6 @@ class Item(_Model):
     request: str
     decision: Decision
     medically_necessary: bool
-    # The deterministic pass cannot name the treatment or its category; they stay null
-    # in a rules-only record and are filled by the model pass.
     treatment: str | None = None
     strength: str | None = None
     quantity: int | None = Field(default=None, ge=0)
@@ -129,6 +156,8 @@ class Item(_Model):
     guideline_sources: list[GuidelineSource] = Field(default_factory=list)
     rationale: str = ""
     evidence: dict[str, Span] = Field(default_factory=dict)
+    #: ``treatment``, ``category`` and ``drug_class``: what answered each and how sure it is.
+    confidence: dict[str, Confidence] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
@@ -181,6 +210,11 @@ class IMRRecord(_Model):
     diagnoses: list[str] = Field(default_factory=list)
     items: list[Item] = Field(default_factory=list)
     evidence: dict[str, Span] = Field(default_factory=dict)
+    #: ``diagnoses.N``: what answered each diagnosis and how sure it is (item values carry theirs).
+    confidence: dict[str, Confidence] = Field(default_factory=dict)
+    #: The values whose confidence is below the review threshold, as paths
+    #: (``items.0.category``, ``diagnoses.2``): the ones a person should check.
+    needs_review: list[str] = Field(default_factory=list)
     warnings: list[ExtractionWarning] = Field(default_factory=list)
     provenance: Provenance = Field(default_factory=Provenance)
 

@@ -89,8 +89,13 @@ def test_a_request_the_words_do_not_place_takes_the_topic_with_its_span() -> Non
     assert not any(w.code == "category_contested" for w in record.warnings)
 
 
+#: Words that say evaluation_management ("exam", "visit"), a topic that says rehabilitation,
+#: and no labelled request near enough for the neighbours to take a side.
+UNSETTLED = "Re-examination visit 2 times 8"
+
+
 def test_words_and_topic_that_disagree_keep_the_words_warn_and_open_the_item() -> None:
-    letter = _letter("Physical exam 2 times 8", CP + "Physical medicine treatment.")
+    letter = _letter(UNSETTLED, CP + "Physical medicine treatment.")
     rules = read_rules(letter)
     item = rules.record.items[0]
     assert item.category is Category.EVALUATION_MANAGEMENT  # "exam": the words' answer stands
@@ -98,6 +103,21 @@ def test_words_and_topic_that_disagree_keep_the_words_warn_and_open_the_item() -
     assert rules.contested[1].category is Category.REHABILITATION
     q = open_questions(rules.record, rules.summary, rules.contested)
     assert q.items == (1,)
+    assert "items.0.category" in rules.record.needs_review  # a coin toss is a value to check
+
+
+def test_labelled_neighbours_settle_a_contest_for_the_side_they_share() -> None:
+    # The dev fixtures label "Physical exam 2 times 8" (a physical-medicine visit) rehabilitation,
+    # as the topic has it: the neighbours side with the topic, so no question stays open.
+    letter = _letter("Physical exam 2 times 8", CP + "Physical medicine treatment.")
+    rules = read_rules(letter)
+    item = rules.record.items[0]
+    assert item.category is Category.REHABILITATION
+    assert item.confidence["category"].source.value == "topic"
+    warning = [w for w in rules.record.warnings if w.field == "items.0.category"]
+    assert [w.code for w in warning] == ["category_contested"] and "side with the topic" in warning[0].message
+    assert rules.contested == {}
+    assert open_questions(rules.record, rules.summary, rules.contested).items == ()
 
 
 def _answer(q, category: Category):  # type: ignore[no-untyped-def]
@@ -106,7 +126,7 @@ def _answer(q, category: Category):  # type: ignore[no-untyped-def]
 
 
 def test_the_model_may_choose_the_topic_reading_of_a_contested_item() -> None:
-    letter = _letter("Physical exam 2 times 8", CP + "Physical medicine treatment.")
+    letter = _letter(UNSETTLED, CP + "Physical medicine treatment.")
     rules = read_rules(letter)
     q = open_questions(rules.record, rules.summary, rules.contested)
     merged = merge_open(rules.record, _answer(q, Category.REHABILITATION), letter.text, q, [])
@@ -118,7 +138,7 @@ def test_the_model_may_choose_the_topic_reading_of_a_contested_item() -> None:
 
 
 def test_a_third_answer_on_a_contested_item_keeps_the_words_reading_with_a_warning() -> None:
-    letter = _letter("Physical exam 2 times 8", CP + "Physical medicine treatment.")
+    letter = _letter(UNSETTLED, CP + "Physical medicine treatment.")
     rules = read_rules(letter)
     q = open_questions(rules.record, rules.summary, rules.contested)
     merged = merge_open(rules.record, _answer(q, Category.SURGERY), letter.text, q, [])

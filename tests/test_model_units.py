@@ -67,7 +67,7 @@ def test_shipped_prompts_load() -> None:
     # The letter comes first in the user message so calls on one letter share a prefix.
     assert msgs[1]["content"].index("LETTER-TEXT") < msgs[1]["content"].index("1. X")
     v2 = load_prompt("imr-hybrid@2")
-    assert load_prompt("imr-hybrid").ref == "imr-hybrid@3"  # a bare name is the latest version
+    assert load_prompt("imr-hybrid").ref == "imr-hybrid@4"  # a bare name is the latest version
     msgs = v2.render(excerpt="SUMMARY-TEXT", items_detail="1. X", ask="")
     # v2 keeps every instruction in the system message, shared by all calls; the letter's
     # excerpt opens the user message and the items follow it.

@@ -109,13 +109,13 @@ def test_letter_errors_line_up_runs_against_the_label(written) -> None:
         "rules-only" not in r["got"] for r in letter_errors(ev)["CM16-0232543"] if r["field"] == "item.category")
 
 
-def test_html_is_self_contained_and_has_both_charts(written) -> None:
+def test_html_is_self_contained_and_has_its_three_charts(written) -> None:
     _, paths = written
     page = paths["html"].read_text()
     parser = _Tags()
     parser.feed(page)
     assert parser.errors == [] and parser.stack == []
-    assert parser.svgs == ["cost-chart", "accuracy-chart"]
+    assert parser.svgs == ["cost-chart", "accuracy-chart", "risk-coverage-chart"]
     assert parser.scripts == 0 and parser.fetches == []
     # One bar per (field, run) given: the model run has all 24 fields + 5 figures.
     acc = page.split('id="accuracy-chart"', 1)[1].split("</svg>", 1)[0]

@@ -32,12 +32,12 @@ from llm_extract.reading import read_letter
 
 EVALS = Path(__file__).resolve().parents[1]
 OUTPUT = EVALS.parent / "llm_extract" / "data" / "labelled_requests.jsonl"
-_FIELDS = ("request", "treatment", "category", "drug_class", "origin", "letter_sha256")
+_FIELDS = ("request", "treatment", "category", "drug_class", "origin", "letter_sha256", "case_number")
 
 
 def _row(request: str, treatment: str | None, category: str, drug_class: str | None,
-         origin: str, sha: str | None) -> dict[str, str | None]:
-    return dict(zip(_FIELDS, (request, treatment or request, category, drug_class, origin, sha)))
+         origin: str, sha: str | None, case_number: str | None = None) -> dict[str, str | None]:
+    return dict(zip(_FIELDS, (request, treatment or request, category, drug_class, origin, sha, case_number)))
 
 
 def dev_rows() -> list[dict[str, str | None]]:
@@ -50,7 +50,8 @@ def dev_rows() -> list[dict[str, str | None]]:
             if item.category is None:
                 continue
             rows.append(_row(item.request, item.treatment, item.category.value,
-                             item.drug_class.value if item.drug_class else None, f"dev:{fx.name}", sha))
+                             item.drug_class.value if item.drug_class else None, f"dev:{fx.name}", sha,
+                             fx.label.case_number))
     return rows
 
 

@@ -2,8 +2,11 @@
 
 ``letters.csv`` has one row per distinct letter (identical texts counted once; the other
 copies' sources are listed in ``duplicate_sources``); ``items.csv`` one row per disputed
-item with its letter's fields. ``letters.parquet`` and ``items.parquet`` hold the same rows
-(list fields as lists) when ``parquet`` is asked for; that needs the ``[parquet]`` extra.
+item with its letter's fields and each value's source and confidence; ``review.csv`` the
+review queue, one row per value listed in a record's ``needs_review``. ``letters.parquet``,
+``items.parquet`` and ``review.parquet`` hold the same rows (list fields as lists) when
+``parquet`` is asked for; that needs the ``[parquet]`` extra. The format ``review`` alone
+writes the review queue as CSV and no other table.
 Everything here is rebuilt from the logs in one streaming pass, so it can be run again at
 any time (:func:`write_outputs`) and after merging shard folders (:func:`merge_outputs`).
 """
@@ -23,10 +26,10 @@ from ..errors import ConfigError
 from .stats import StatsAccumulator, days_between, write_chart
 from .store import ERRORS, RECORDS, OutputStore, iter_letters, iter_lines
 
-__all__ = ["FORMATS", "LETTER_COLUMNS", "ITEM_COLUMNS", "check_formats", "iter_letters", "pyarrow_modules", "write_outputs", "merge_outputs"]
+__all__ = ["FORMATS", "LETTER_COLUMNS", "ITEM_COLUMNS", "REVIEW_COLUMNS", "check_formats", "iter_letters", "pyarrow_modules", "write_outputs", "merge_outputs"]
 
-#: The output formats a batch folder can be written in.
-FORMATS = ("jsonl", "csv", "parquet")
+#: The output formats a batch folder can be written in ("review": the review queue alone, as CSV).
+FORMATS = ("jsonl", "csv", "parquet", "review")
 
 
 def check_formats(formats: Iterable[str]) -> list[str]:
@@ -46,16 +49,30 @@ LETTER_COLUMNS: list[tuple[str, str]] = [
     ("days_to_decision", "int"), ("priority", "str"),
     ("reviewer_licensure_states", "list"), ("reviewer_specialties", "list"),
     ("patient_age", "int"), ("patient_sex", "str"), ("diagnoses", "list"),
-    ("items", "int"), ("upheld", "int"), ("overturned", "int"), ("warnings", "int"),
+    ("items", "int"), ("upheld", "int"), ("overturned", "int"), ("warnings", "int"), ("needs_review", "list"),
     ("extractor_version", "str"), ("model", "str"), ("prompt", "str"),
     ("prompt_tokens", "int"), ("completion_tokens", "int"), ("model_calls", "int"),
     ("cache_hit", "bool"), ("seconds", "float"),
 ]
-_ITEM_OWN: list[tuple[str, str]] = [
+_ITEM_RECORD: list[tuple[str, str]] = [
     ("item_index", "int"), ("request", "str"), ("decision", "str"), ("medically_necessary", "bool"),
     ("treatment", "str"), ("strength", "str"), ("quantity", "int"), ("category", "str"),
     ("drug_class", "str"), ("guideline_sources", "list"), ("claims_administrator_guideline", "str"),
     ("maximus_guideline", "str"), ("rationale", "str"),
+]
+_ITEM_OWN: list[tuple[str, str]] = _ITEM_RECORD + [
+    ("treatment_source", "str"), ("treatment_confidence", "float"),
+    ("category_source", "str"), ("category_confidence", "float"),
+    ("drug_class_source", "str"), ("drug_class_confidence", "float"), ("needs_review", "list"),
+]
+#: The item columns read straight from the record's item.
+_ITEM_FIELDS = [c for c, _ in _ITEM_RECORD[1:]]
+_VALUES = ("treatment", "category", "drug_class")
+#: The review queue: one row per value a record lists in ``needs_review``.
+REVIEW_COLUMNS: list[tuple[str, str]] = [
+    ("sha256", "str"), ("source", "str"), ("case_number", "str"), ("path", "str"), ("field", "str"),
+    ("item_index", "int"), ("request", "str"), ("value", "str"), ("answered_by", "str"),
+    ("confidence", "float"), ("reasons", "list"),
 ]
 _ITEM_LETTER = ["sha256", "source", "case_number", "date_of_injury", "decision_date",
                 "application_received", "days_to_decision", "priority", "reviewer_specialties",
@@ -84,7 +101,7 @@ def _letter_row(line: dict[str, Any], rec: dict[str, Any], dup_sources: list[str
         "patient_age": patient.get("age"), "patient_sex": patient.get("sex"),
         "diagnoses": rec.get("diagnoses") or [],
         "items": len(items), "upheld": upheld, "overturned": len(items) - upheld,
-        "warnings": len(rec.get("warnings") or []),
+        "warnings": len(rec.get("warnings") or []), "needs_review": rec.get("needs_review") or [],
         "extractor_version": prov.get("extractor_version"), "model": prov.get("model"),
         "prompt": prov.get("prompt"), "prompt_tokens": prov.get("prompt_tokens"),
         "completion_tokens": prov.get("completion_tokens"), "model_calls": prov.get("model_calls"),
@@ -94,12 +111,43 @@ def _letter_row(line: dict[str, Any], rec: dict[str, Any], dup_sources: list[str
 
 def _item_rows(letter: dict[str, Any], rec: dict[str, Any]) -> Iterator[dict[str, Any]]:
     shared = {c: letter[c] for c in _ITEM_LETTER}
+    flagged = set(rec.get("needs_review") or [])
     for n, item in enumerate(rec.get("items") or [], start=1):
         row = dict(shared)
         row["item_index"] = n
-        for col, _ in _ITEM_OWN[1:]:
+        for col in _ITEM_FIELDS:
             row[col] = item.get(col)
         row["guideline_sources"] = item.get("guideline_sources") or []
+        confidence = item.get("confidence") or {}
+        for name in _VALUES:
+            conf = confidence.get(name) or {}
+            row[f"{name}_source"] = conf.get("source")
+            row[f"{name}_confidence"] = conf.get("score")
+        row["needs_review"] = [name for name in _VALUES if f"items.{n - 1}.{name}" in flagged]
+        yield row
+
+
+def _review_rows(letter: dict[str, Any], rec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    items = rec.get("items") or []
+    for path in rec.get("needs_review") or []:
+        parts = path.split(".")
+        row = {"sha256": letter["sha256"], "source": letter["source"], "case_number": letter["case_number"],
+               "path": path, "item_index": None, "request": None, "value": None, "answered_by": None,
+               "confidence": None, "reasons": []}
+        conf: dict[str, Any] = {}
+        if parts[0] == "items" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(items):
+            item = items[int(parts[1])]
+            row.update(field=parts[2], item_index=int(parts[1]) + 1, request=item.get("request"),
+                       value=item.get(parts[2]))
+            conf = (item.get("confidence") or {}).get(parts[2]) or {}
+        elif parts[0] == "diagnoses" and len(parts) == 2 and parts[1].isdigit():
+            diagnoses = rec.get("diagnoses") or []
+            i = int(parts[1])
+            row.update(field="diagnosis", value=diagnoses[i] if i < len(diagnoses) else None)
+            conf = (rec.get("confidence") or {}).get(path) or {}
+        else:
+            row["field"] = parts[0]
+        row.update(answered_by=conf.get("source"), confidence=conf.get("score"), reasons=conf.get("reasons") or [])
         yield row
 
 
@@ -193,8 +241,12 @@ def write_outputs(
     fmts = set(formats)
     if "parquet" in fmts:
         pyarrow_modules()  # fail before any table is half written
-    letters = _Table(out, "letters", LETTER_COLUMNS, fmts)
-    items = _Table(out, "items", ITEM_COLUMNS, fmts)
+    # "review" with no table format: the review queue alone, as CSV.
+    alone = "review" in fmts and not fmts & {"csv", "parquet"}
+    table_fmts = set() if alone else fmts
+    letters = _Table(out, "letters", LETTER_COLUMNS, table_fmts)
+    items = _Table(out, "items", ITEM_COLUMNS, table_fmts)
+    review = _Table(out, "review", REVIEW_COLUMNS, {"csv"} if alone else fmts)
     acc = StatsAccumulator()
     duplicates = 0
     try:
@@ -203,11 +255,14 @@ def write_outputs(
             letters.add(row)
             for item_row in _item_rows(row, rec):
                 items.add(item_row)
+            for review_row in _review_rows(row, rec):
+                review.add(review_row)
             acc.add(rec)
             duplicates += len(dups)
     finally:
         letters.close()
         items.close()
+        review.close()
     failures = _current_failures(out)
     by_type: dict[str, int] = defaultdict(int)
     for f in failures:

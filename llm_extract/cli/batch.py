@@ -59,7 +59,8 @@ def _formats(value: str) -> list[str]:
 @click.option("--processes", is_flag=True,
               help="Run the workers as processes: speeds up the CPU-bound --rules-only pass on many cores.")
 @click.option("--format", "formats", default="jsonl,csv", show_default=True,
-              help="Outputs besides records.jsonl: any of jsonl, csv, parquet (comma-separated).")
+              help="Outputs besides records.jsonl: any of jsonl, csv, parquet (comma-separated); "
+                   "csv and parquet include the review queue (review.csv); review alone writes only it.")
 @click.option("--shard", default=None, metavar="K/N",
               help="Take only shard K of N (1-based), split by the letters' content hash; add ':bytes' "
                    "to split by file bytes (cheaper, but copies in different formats may split).")

@@ -1,7 +1,7 @@
 """Evaluation reports: a terminal table, results.json, report.md and a self-contained report.html.
 
 The HTML carries its charts as inline SVG (per-field accuracy by run with 95% intervals,
-and cost against accuracy) and its styles inline: it opens from disk with no network and
+cost against accuracy, and risk–coverage from :mod:`report_confidence`) and its styles inline: it opens from disk with no network and
 no script. Every figure in the reports is "accuracy (right / of) [95% interval]", so a
 reader sees how many answers a percentage rests on.
 """
@@ -17,11 +17,12 @@ from typing import Any
 
 from .runner import ALL_FIELDS, RULES_ONLY, SUMMARY_METRICS, Evaluation, RunResult
 from .scoring import FieldScore
+from .tables import COLOURS as _COLOURS, e as _e, html_table as _html_table, md_table as _md_table
+from .report_confidence import html_confidence, md_confidence
 
 __all__ = ["comparison_table", "write_report", "render_markdown", "render_html", "letter_errors", "withheld_note"]
 
 MAJORITY = "majority answer"
-_COLOURS = ("#9a9a9a", "#3b6ea5", "#d9822b", "#2a9d5c", "#b23a48", "#7a5195", "#1b998b", "#c9a227")
 
 
 def _pct(x: float | None) -> str:
@@ -120,16 +121,6 @@ def _where(row: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------------------- md
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(_md_escape(h) for h in head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
-    return lines
-
-
 def _cost_rows(ev: Evaluation) -> list[list[str]]:
     rows = []
     for r in ev.runs:
@@ -192,6 +183,7 @@ def render_markdown(ev: Evaluation) -> str:
         *_md_intro(ev),
         *_md_accuracy(ev),
         *_md_baseline(ev),
+        *md_confidence(ev),
         *_md_runs(ev),
         *_md_letter_errors(ev),
     ]
@@ -305,10 +297,6 @@ def _change_cell(d: dict[str, Any]) -> str:
 
 # -------------------------------------------------------------------------------------- html
 
-def _e(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
 def _accuracy_svg(ev: Evaluation) -> str:
     """Horizontal bars: one group per field, one bar per run (and the majority), 95% whiskers."""
     series: list[tuple[str, Any]] = [(r.name, r.metric) for r in ev.runs]
@@ -406,12 +394,6 @@ def _cost_svg(ev: Evaluation) -> str:
     return "\n".join(parts)
 
 
-def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
-    h = "".join(f"<th>{_e(x)}</th>" for x in head)
-    b = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>'
-
-
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px}h3{font-size:15px}
@@ -445,6 +427,7 @@ def render_html(ev: Evaluation) -> str:
     heads = ["field", *[r.name for r in ev.runs], MAJORITY]
     rows = [[row, *[_cell(r.metric(row)) for r in ev.runs], _cell(_majority(ev, row))] for row in _rows(ev)]
     parts.append(_html_table(heads, rows, "accuracy"))
+    parts += html_confidence(ev)
     if ev.baseline:
         parts.append(f"<h2>Against the baseline ({_e(ev.baseline)})</h2>")
         worse = [c for c in ev.changes if c.worse]
@@ -501,3 +484,4 @@ def write_report(ev: Evaluation, out_dir: str | os.PathLike[str]) -> dict[str, P
     paths["markdown"].write_text(render_markdown(ev), encoding="utf-8")
     paths["html"].write_text(render_html(ev), encoding="utf-8")
     return paths
+

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, ExtractionError, InputError, LlmExtractError
 from .fixtures import DEFAULT_FIXTURES, Fixture, load_fixtures
 from ..record import IMRRecord
+from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
+from .calibration import ITEM_VALUES, ValueScore, at_threshold, by_source, risk_coverage
 from .scoring import (
     ITEM_FIELDS,
     LETTER_FIELDS,
@@ -290,8 +292,10 @@ def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> dict[st
         "summary": run.summary(),
         "metrics": {k: v.as_dict() for k, v in run.metrics().items()},
         "category_confusion": run.score.category_confusion(),
+        "confidence": confidence_dict(run.score.values),
         "splits": {
-            name: {"summary": sub.summary(), "metrics": {k: v.as_dict() for k, v in sub.metrics().items()}}
+            name: {"summary": sub.summary(), "metrics": {k: v.as_dict() for k, v in sub.metrics().items()},
+                   "confidence": confidence_dict(sub.score.values)}
             for name in run.splits
             for sub in [run.split(name)]
         },
@@ -313,6 +317,26 @@ def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> dict[st
             }
             for ls in run.score.letters
         ],
+    }
+
+
+def confidence_dict(values: Sequence[ValueScore], threshold: float | None = None) -> dict[str, Any]:
+    """Accuracy by source, the risk–coverage curve and the review threshold's catch, for results.json.
+
+    Item values (treatment, category, drug class) and diagnoses are flagged separately: the
+    review targets are stated for item values.
+    """
+    cut = REVIEW_THRESHOLD if threshold is None else threshold
+    items = [v for v in values if v.field in ITEM_VALUES]
+    diagnoses = [v for v in values if v.field == "diagnosis"]
+    return {
+        "threshold": cut,
+        "diagnosis_threshold": DIAGNOSIS_REVIEW_THRESHOLD,
+        "by_source": {f: {src: {"correct": c, "total": t} for src, (c, t) in srcs.items()}
+                      for f, srcs in by_source(values).items()},
+        "item_values": at_threshold(items, cut).as_dict(),
+        "diagnoses": at_threshold(diagnoses, DIAGNOSIS_REVIEW_THRESHOLD).as_dict(),
+        "risk_coverage": [f.as_dict() for f in risk_coverage(items)],
     }
 
 

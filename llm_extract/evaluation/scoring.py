@@ -38,10 +38,11 @@ from rapidfuzz import fuzz
 
 from ..reading.normalize import GLYPHS
 from ..record import IMRRecord, Item
+from .calibration import ITEM_VALUES, ValueScore
 
 __all__ = [
     "LETTER_FIELDS", "ITEM_FIELDS", "RULES_FIELDS", "FieldScore", "LetterScore", "Score",
-    "align_items", "score_letter", "score_records", "canonical", "wilson_interval",
+    "align_items", "diagnosis_matches", "score_letter", "score_records", "canonical", "wilson_interval",
     "failed_letter", "ENUM_FIELDS", "MajorityBaseline", "majority_baseline", "confusion_matrix",
 ]
 
@@ -155,6 +156,8 @@ class LetterScore:
     failed: str | None = None
     #: Diagnoses matched one to one, given, and labelled (None when not scored).
     diagnoses: tuple[int, int, int] | None = None
+    #: Each scored item value and extracted diagnosis with its source and confidence.
+    values: list[ValueScore] = field(default_factory=list)
 
     @property
     def all_right(self) -> bool:
@@ -201,8 +204,13 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
         if not ok:
             out.errors.append({"field": f, "got": _plain(got), "want": _plain(want)})
     if "diagnoses" in wanted:
-        matched = match_diagnoses(predicted.diagnoses, label.diagnoses)
+        hits = diagnosis_matches(predicted.diagnoses, label.diagnoses)
+        matched = len(hits)
         out.diagnoses = (matched, len(predicted.diagnoses), len(label.diagnoses))
+        for i in range(len(predicted.diagnoses)):
+            conf = predicted.confidence.get(f"diagnoses.{i}")
+            if conf is not None:
+                out.values.append(ValueScore("diagnosis", conf.source.value, conf.score, i in hits, tuple(conf.reasons)))
         # Every diagnosis matched one to one, none extra: the letter's list is right.
         out.fields["diagnoses"] = matched == len(predicted.diagnoses) == len(label.diagnoses)
         if matched < max(len(predicted.diagnoses), len(label.diagnoses)):
@@ -241,6 +249,11 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
             out.fields[f"{key}[{j}]"] = ok
             if not ok:
                 out.errors.append({"field": key, "item": j, "got": _plain(got), "want": _plain(want)})
+            # The treatment's confidence is scored against the lenient comparison, as reported.
+            value = "treatment" if f == "treatment_lenient" else None if f == "treatment" else f
+            conf = p.confidence.get(value) if value in ITEM_VALUES else None
+            if conf is not None:
+                out.values.append(ValueScore(value, conf.source.value, conf.score, ok, tuple(conf.reasons)))
     return out
 
 
@@ -252,6 +265,11 @@ def _lenient(value: str | None) -> str | None:
 
 def match_diagnoses(predicted: Sequence[str], labelled: Sequence[str]) -> int:
     """How many of ``predicted`` match a distinct labelled diagnosis (greedy on similarity)."""
+    return len(diagnosis_matches(predicted, labelled))
+
+
+def diagnosis_matches(predicted: Sequence[str], labelled: Sequence[str]) -> set[int]:
+    """The indices of ``predicted`` that match a distinct labelled diagnosis (greedy on similarity)."""
     pairs = sorted(
         ((fuzz.ratio(_lenient(p) or "", _lenient(w) or ""), i, j)
          for i, p in enumerate(predicted) for j, w in enumerate(labelled)),
@@ -265,7 +283,7 @@ def match_diagnoses(predicted: Sequence[str], labelled: Sequence[str]) -> int:
         if i not in used_p and j not in used_l:
             used_p.add(i)
             used_l.add(j)
-    return len(used_p)
+    return used_p
 
 
 def failed_letter(name: str, label: IMRRecord, reason: str,
@@ -415,6 +433,11 @@ class Score:
     def failed(self) -> list[LetterScore]:
         """Letters whose extraction failed (scored, not dropped)."""
         return [s for s in self.letters if s.failed is not None]
+
+    @property
+    def values(self) -> list[ValueScore]:
+        """Every scored value with its source and confidence (see :mod:`calibration`)."""
+        return [v for s in self.letters for v in s.values]
 
     def category_confusion(self) -> dict[str, dict[str, int]]:
         """Labelled category to predicted category, over matched items."""

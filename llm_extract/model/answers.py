@@ -432,7 +432,7 @@ class _FullAnswerChecks(AnswerBase):
 
 FullItem: type[BaseModel] = create_model(
     "FullItem", __base__=_FullItemChecks, __module__=__name__,
-    **_fields_of(Item, exclude=("medically_necessary", "evidence")),
+    **_fields_of(Item, exclude=("medically_necessary", "evidence", "confidence")),
 )
 FullReviewer: type[BaseModel] = create_model("FullReviewer", __base__=AnswerBase, __module__=__name__,
                                              **_fields_of(Reviewer))
@@ -442,7 +442,7 @@ FullAnswer: type[BaseModel] = create_model(
     "FullAnswer", __base__=_FullAnswerChecks, __module__=__name__,
     __doc__="The model's answer to ``imr-full``: every field of the record contract.",
     **{
-        **_fields_of(IMRRecord, exclude=("evidence", "warnings", "provenance")),
+        **_fields_of(IMRRecord, exclude=("evidence", "confidence", "needs_review", "warnings", "provenance")),
         "reviewer": (FullReviewer, Field(default_factory=FullReviewer)),
         "patient": (FullPatient, Field(default_factory=FullPatient)),
         "items": (list[FullItem], Field(default_factory=list)),  # type: ignore[valid-type]

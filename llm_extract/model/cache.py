@@ -70,9 +70,13 @@ class AnswerCache:
         value = self._cache.get(key)
         return value if isinstance(value, dict) else None
 
-    def put(self, key: str, answer: dict[str, Any], usage: dict[str, int]) -> None:
-        """Store one validated answer and what it cost."""
-        self._cache.set(key, {"answer": answer, "usage": usage})
+    def put(self, key: str, answer: dict[str, Any], usage: dict[str, int],
+            extra: dict[str, Any] | None = None) -> None:
+        """Store one validated answer, what it cost, and what else was read from it (``extra``)."""
+        entry: dict[str, Any] = {"answer": answer, "usage": usage}
+        if extra:
+            entry["extra"] = extra
+        self._cache.set(key, entry)
 
     def clear(self) -> None:
         """Remove every cached answer."""

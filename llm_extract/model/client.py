@@ -76,6 +76,8 @@ class Usage:
     answers: int = 0  # responses received (calls minus transport failures)
     wait_seconds: float = 0.0  # time spent waiting on the endpoint (benchmarks use it)
     last_answer: str | None = field(default=None, repr=False)
+    #: The last answer's tokens and their log-probabilities, where the endpoint returned them.
+    last_logprobs: list[tuple[str, float]] | None = field(default=None, repr=False)
 
     def add(self, other: Usage) -> None:
         """Add another meter's counts into this one."""
@@ -86,6 +88,7 @@ class Usage:
         self.answers += other.answers
         self.wait_seconds += other.wait_seconds
         self.last_answer = other.last_answer or self.last_answer
+        self.last_logprobs = other.last_logprobs or self.last_logprobs
 
     def as_dict(self) -> dict[str, int]:
         """Counts only (no answer text), as :class:`ExtractionError` carries them."""
@@ -261,6 +264,7 @@ class ModelClient:
                 meter.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
                 try:
                     meter.last_answer = response.choices[0].message.content
+                    meter.last_logprobs = _token_logprobs(response.choices[0])
                 except (AttributeError, IndexError):
                     pass
             return response
@@ -287,6 +291,7 @@ class ModelClient:
         source_token = _source.set(source)
         constrained = self.settings.wants_constraint() and self.check_constraint(usage)
         schema_token = _schema.set(answer_model.model_json_schema() if constrained else None)
+        extra = {"logprobs": True} if self.settings.wants_logprobs() else {}
         try:
             answer = client.chat.completions.create(
                 model=self.settings.model,
@@ -295,6 +300,7 @@ class ModelClient:
                 max_retries=self.settings.max_reasks,
                 context=context,
                 **self.settings.sampling(),
+                **extra,
             )
         except Exception as exc:
             model_error = _find_cause(exc, ModelError)
@@ -358,6 +364,14 @@ class ModelClient:
             last_answer=meter.last_answer,
             usage=meter.as_dict(),
         )
+
+
+def _token_logprobs(choice: Any) -> list[tuple[str, float]] | None:
+    """``[(token, logprob)]`` of a chat choice, or None where the endpoint sent none."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return None
+    return [(str(t.token), float(t.logprob)) for t in content]
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -26,12 +26,14 @@ from .answers import FullAnswer, HybridAnswer, hybrid_answer_model, rules_known
 from .cache import AnswerCache, question_key
 from ..errors import ExtractionError, InputError
 from .client import ModelClient, Usage
+from .logprobs import value_probabilities
 from .merge import merge_full, merge_hybrid
-from .open_pass import merge_open, open_answer_model, open_questions, render_questions
+from .open_pass import merge_open, open_answer_model, open_questions, render_examples, render_questions
 from .prompts import Prompt, load_prompt
 from ..reading.letter import Letter
 from ..record import ExtractionWarning, IMRRecord
 from ..rules import RulesResult
+from ..rules.confidence import settle_model_values
 
 __all__ = ["run_model_pass", "plan_questions", "Question"]
 
@@ -211,7 +213,7 @@ def run_model_pass(
     record = rules.record
     if prompt.answer == "open":
         if record.items:
-            return _run_open(letter, rules, prompt=prompt, client=client, cache=cache)
+            return settle_model_values(record, _run_open(letter, rules, prompt=prompt, client=client, cache=cache))
         prompt = load_prompt("imr-full")  # nothing numbered to ask about: the full fallback below
     prompt, warnings = _fallback_without_items(prompt, record)
     settings = client.settings
@@ -235,7 +237,7 @@ def run_model_pass(
         merged = merge_full(record, answers[0], letter.text)
     merged.warnings[:0] = warnings
     _stamp(merged, client, prompt, usage, cache_hit=hits == len(questions))
-    return merged
+    return settle_model_values(record, merged)
 
 
 def _fallback_without_items(prompt: Prompt, record: IMRRecord) -> tuple[Prompt, list[ExtractionWarning]]:
@@ -258,9 +260,13 @@ def _cached_answer(cache: AnswerCache | None, key: str, model: type[BaseModel],
     if entry is None:
         return None
     try:
-        return model.model_validate(entry["answer"], context=context)
+        answer = model.model_validate(entry["answer"], context=context)
     except ValidationError:
         return None  # stored before a check was added that this answer fails: ask again
+    probs = (entry.get("extra") or {}).get("value_probs")
+    if probs:
+        context["value_probs"] = probs
+    return answer
 
 
 def _ask(client: ModelClient, messages: list[dict[str, str]], model: type[BaseModel], context: dict[str, Any],
@@ -279,8 +285,12 @@ def _ask(client: ModelClient, messages: list[dict[str, str]], model: type[BaseMo
             usage=usage.as_dict(), rules_record=record,
         ) from exc
     usage.add(spent)
+    # The model's certainty about each value, where the endpoint sent token log-probabilities.
+    probs = value_probabilities(spent.last_logprobs) if spent.last_logprobs else {}
+    if probs:
+        context["value_probs"] = probs
     if cache is not None:
-        cache.put(key, answer.model_dump(mode="json"), spent.as_dict())
+        cache.put(key, answer.model_dump(mode="json"), spent.as_dict(), {"value_probs": probs} if probs else None)
     return answer
 
 
@@ -316,12 +326,16 @@ def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: Mod
         model = open_answer_model(q.items, q.diagnoses)
         # The answer schema names the open items, and a grammar is built from it: part of the key.
         schema = hashlib.sha256(json.dumps(model.model_json_schema(), sort_keys=True).encode()).hexdigest()
+        examples = render_examples(record, q, exclude_letter=(letter.sha256, record.case_number or "")) if "examples" in prompt.variables else ""
+        # The examples come from the labelled data, which can grow: they are part of the key too.
+        shown = f":{hashlib.sha256(examples.encode()).hexdigest()[:12]}" if examples else ""
         key = question_key(client.settings, endpoint=client.endpoint, prompt=prompt.ref,
-                           text_sha256=letter.sha256, part=f"open:{schema[:16]}")
+                           text_sha256=letter.sha256, part=f"open:{schema[:16]}{shown}")
         answer = _cached_answer(cache, key, model, context)
         hit = answer is not None
         if answer is None:
-            messages = prompt.render(questions=render_questions(text, record, q))
+            values = {"questions": render_questions(text, record, q), "examples": examples}
+            messages = prompt.render(**{k: v for k, v in values.items() if k in prompt.variables})
             question = Question("open", messages, model, context)
             budget = client.settings.n_ctx - client.settings.max_tokens
             if question.tokens() > budget:
@@ -346,7 +360,7 @@ def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: Mod
                             f"left open: {_open_fields(q)}"))
                 _stamp(merged, client, prompt, usage, cache_hit=False)
                 return merged
-    merged = merge_open(record, answer, text, q, context.get("dropped", []))
+    merged = merge_open(record, answer, text, q, context.get("dropped", []), context.get("value_probs", {}))
     for index in context.get("ignored", []):
         merged.warnings.append(ExtractionWarning(
             code="model_unasked_key", field=f"items.{index - 1}" if index >= 1 else "items",

@@ -28,11 +28,14 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator, model_validator
 
 from ..record import Category, DrugClass, ExtractionWarning, IMRRecord, Span
+from ..rules.confidence import model_score
 from ..rules import Alternative
+from ..rules.neighbours import Exclude, nearest
 from .answers import AnswerBase, ItemWords
 from .merge import locate
 
-__all__ = ["OpenQuestions", "open_questions", "render_questions", "open_answer_model", "merge_open"]
+__all__ = ["OpenQuestions", "open_questions", "render_questions", "render_examples", "open_answer_model",
+           "merge_open", "EXAMPLES_PER_ITEM"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,33 @@ def open_questions(record: IMRRecord, summary: tuple[int, int],
         or n in contested
     )
     return OpenQuestions(items=items, diagnoses=not record.diagnoses, summary=summary, contested=contested)
+
+
+#: Labelled examples shown per open item (``imr-hybrid@4``): enough to show the answers of
+#: close wordings, few enough to keep the call short.
+EXAMPLES_PER_ITEM = 4
+
+
+def render_examples(record: IMRRecord, q: OpenQuestions, *, exclude_letter: Exclude = None) -> str:
+    """The nearest labelled requests of each open item, with their answers (``imr-hybrid@4``).
+
+    Rows labelled from the letter itself (``exclude_letter``: its text's sha256 and case
+    number) are never shown: an evaluated dev letter must not see its own label.
+    """
+    if not q.items:
+        return ""
+    seen: set[str] = set()
+    lines = []
+    for n in q.items:
+        for nb in nearest(record.items[n - 1].request, k=EXAMPLES_PER_ITEM, exclude_letter=exclude_letter):
+            if nb.request.lower() in seen:
+                continue
+            seen.add(nb.request.lower())
+            drug = f', "drug_class": "{nb.drug_class.value}"' if nb.drug_class is not None else ""
+            lines.append(f'- {nb.request} -> "category": "{nb.category.value}"{drug}')
+    if not lines:
+        return ""
+    return "Labelled examples (requests like the items below, with their answers):\n" + "\n".join(lines) + "\n\n"
 
 
 def render_questions(text: str, record: IMRRecord, q: OpenQuestions) -> str:
@@ -160,15 +190,38 @@ def open_answer_model(indices: tuple[int, ...], diagnoses: bool) -> type[BaseMod
 
 
 def merge_open(record: IMRRecord, answer: BaseModel | None, text: str, q: OpenQuestions,
-               dropped: list[str]) -> IMRRecord:
-    """``record`` with the model's answers to the open questions; rules' values untouched."""
+               dropped: list[str], probs: Mapping[str, float] | None = None) -> IMRRecord:
+    """``record`` with the model's answers to the open questions; rules' values untouched.
+
+    ``probs`` (``{"<index>.category": p}``, see :mod:`logprobs`) sets the confidence of each
+    value the model gave; without it the model's values get the fixed model score.
+    """
     out = record.model_copy(deep=True)
+    _merge_open(out, answer, text, q, dropped)
+    _model_confidence(record, out, probs or {}, q.contested)
+    return out
+
+
+def _model_confidence(rules: IMRRecord, out: IMRRecord, probs: Mapping[str, float],
+                      contested: Mapping[int, Alternative]) -> None:
+    """Confidences for the values the model gave or chose, from its token probabilities if known."""
+    for n, (old, new) in enumerate(zip(rules.items, out.items), start=1):
+        for name in ("category", "drug_class"):
+            value = getattr(new, name)
+            if value is None or getattr(old, name) == value:
+                continue
+            new.confidence[name] = model_score(probs.get(f"{n}.{name}"), contested=n in contested)
+
+
+def _merge_open(out: IMRRecord, answer: BaseModel | None, text: str, q: OpenQuestions,
+                dropped: list[str]) -> None:
+    """Merge ``answer`` into ``out`` (a copy of the rules' record) in place."""
     for dx in dropped:
         out.warnings.append(ExtractionWarning(
             code="model_value_not_in_text", field="diagnoses",
             message=f"the model's diagnosis {dx!r} is not in the case summary; dropped"))
     if answer is None:
-        return out
+        return
     summary = Span(start=q.summary[0], end=q.summary[1])
     for dx in getattr(answer, "diagnoses", None) or []:
         if dx.lower() in {d.lower() for d in out.diagnoses}:
@@ -212,4 +265,3 @@ def merge_open(record: IMRRecord, answer: BaseModel | None, text: str, q: OpenQu
             if "request" in item.evidence:
                 req = item.evidence["request"]
                 item.evidence["drug_class"] = Span(start=req.start, end=req.end, source="model")
-    return out

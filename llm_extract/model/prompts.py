@@ -38,7 +38,7 @@ _VARIABLES = {
     "full": {"letter"},
     "hybrid": {"letter", "excerpt", "items", "items_detail", "ask"},
     # Only what the rules left open: the summary (when diagnoses are asked) and open items.
-    "open": {"questions"},
+    "open": {"questions", "examples"},
 }
 _KEYS = {"name", "version", "description", "answer", "variables", "system", "user"}
 _FILE = re.compile(r"^(?P<kind>[a-z][a-z0-9_-]*)\.v(?P<version>\d+)\.toml$")

@@ -62,12 +62,16 @@ class Settings:
     n_ctx: int = 8192
     max_tokens: int = 1536
     mode: str = "json"
-    #: Send the answer's JSON schema as a decoding constraint where the endpoint proves (by a
-    #: self-test request) that it applies it; off, or not applied, means plain JSON mode.
     #: Threads for the embedded server (None: every core; llama-cpp-python alone uses half).
     threads: int | None = None
+    #: Send the answer's JSON schema as a decoding constraint where the endpoint proves (by a
+    #: self-test request) that it applies it; off, or not applied, means plain JSON mode.
     #: None means: on for the embedded llama.cpp server, off for other endpoints unless asked.
     constrain: bool | None = None
+    #: Ask for the answer tokens' log-probabilities, which set the confidence of the model's
+    #: values. None means: on for the embedded llama.cpp server (it returns them), off for other
+    #: endpoints unless asked (not every OpenAI-compatible server accepts the parameter).
+    logprobs: bool | None = None
 
     def __post_init__(self) -> None:
         register_secret(self.api_key)  # never shown in an error message (errors.redact)
@@ -103,6 +107,10 @@ class Settings:
         if self.mode != "json":
             return False
         return self.constrain if self.constrain is not None else self.base_url is None
+
+    def wants_logprobs(self) -> bool:
+        """Whether to ask for token log-probabilities (see ``logprobs``)."""
+        return self.logprobs if self.logprobs is not None else self.base_url is None
 
     def sampling(self) -> dict[str, Any]:
         """The sampling parameters sent with every request (and part of the cache key)."""

@@ -145,8 +145,10 @@ def guideline_topic(maximus: str | None) -> TopicHint | None:
 class Placement:
     """An item's category and drug class from its request's words and its guideline line.
 
-    ``source`` says which decided ("request" or "guideline"); ``alternative`` is the
-    guideline topic's reading where it names another category than the words do.
+    ``source`` says where the deciding words stand ("request" or "guideline"); ``via`` says
+    what read them: the word lists (``words``), the drug dictionary (``dictionary``) or the
+    guideline topic (``topic``). ``alternative`` is the guideline topic's reading where it names
+    another category than the words do; ``topic_agrees`` whether the topic names the same one.
     """
 
     category: Category
@@ -155,6 +157,8 @@ class Placement:
     start: int  # the deciding words' span, in the request or in the guideline line
     end: int
     alternative: TopicHint | None = None
+    via: str = "words"
+    topic_agrees: bool = False
 
 
 @lru_cache(maxsize=8192)  # a corpus repeats its requests and guideline lines
@@ -171,13 +175,22 @@ def place(request: str, maximus: str | None) -> Placement | None:
     if topic is not None and (kind is None or (
             kind.category is topic.category and (kind.drug_class is None or kind.residual)
             and topic.drug_class is not None)):
-        return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end)
+        return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end, via="topic",
+                         topic_agrees=kind is not None)
+    via = "words"
     if kind is None or kind.drug_class is None:
+        words = kind
         kind = classify(request) or kind
+        if kind is not None and (words is None or (kind.category, kind.drug_class) != (words.category, words.drug_class)):
+            via = "dictionary"
         if topic is not None and kind is not None and kind.category is topic.category and kind.residual \
                 and topic.drug_class is not None:
-            return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end)
+            return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end, via="topic",
+                             topic_agrees=True)
     if kind is None:
         return None
     alternative = topic if topic is not None and topic.category is not kind.category else None
-    return Placement(kind.category, kind.drug_class, "request", kind.start, kind.end, alternative)
+    agrees = topic is not None and topic.category is kind.category and (
+        kind.drug_class is None or topic.drug_class in (None, kind.drug_class))
+    return Placement(kind.category, kind.drug_class, "request", kind.start, kind.end, alternative, via=via,
+                     topic_agrees=agrees)

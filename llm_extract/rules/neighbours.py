@@ -27,15 +27,16 @@ import os
 import re
 import threading
 from collections import Counter
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from ..errors import ConfigError
+from .treatment_doubt import known_words_from
 from ..record import Category, DrugClass
 from .treatment import treatment_name
 
@@ -118,12 +119,15 @@ class LabelledRequest:
     drug_class: DrugClass | None
     origin: str  # "dev:<label file>", "wordings:<file>", "conventions:wordings"
     letter_sha256: str | None  # the labelled letter's Letter.sha256 (dev rows only)
+    #: The labelled letter's case number (dev rows with a header): the same whichever PDF
+    #: reader made the text, where the sha256 is not.
+    case_number: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         """The row as the data file writes it."""
         return {"request": self.request, "treatment": self.treatment, "category": self.category.value,
                 "drug_class": self.drug_class.value if self.drug_class else None, "origin": self.origin,
-                "letter_sha256": self.letter_sha256}
+                "letter_sha256": self.letter_sha256, "case_number": self.case_number}
 
 
 class LabelledTable:
@@ -153,17 +157,18 @@ class LabelledTable:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def nearest(self, request: str, *, k: int = 5, exclude_letter: str | None = None,
+    def nearest(self, request: str, *, k: int = 5, exclude_letter: Exclude = None,
                 exclude_origin: str | None = None, min_similarity: float = 0.0) -> list[Neighbour]:
         """The ``k`` labelled requests most like ``request``, nearest first.
 
-        Rows labelled from the letter whose sha256 is ``exclude_letter``, or from
-        ``exclude_origin``, never appear.
+        Rows labelled from the letter ``exclude_letter`` names (its sha256 or case number, or
+        several such keys), or from ``exclude_origin``, never appear.
         """
         query = self._key(request)
         if not query or k <= 0:
             return []
-        extra = self._most_per_letter if exclude_letter else 0
+        keys = _keys(exclude_letter)
+        extra = self._most_per_letter if keys else 0
         if exclude_origin:
             extra = len(self._rows)  # the study's setting: rare and not time-critical
         hits = process.extract(query, self._keys, scorer=self._scorer, limit=k + extra,
@@ -171,7 +176,7 @@ class LabelledTable:
         found: list[Neighbour] = []
         for _, score, i in hits:
             row = self._rows[i]
-            if (exclude_letter and row.letter_sha256 == exclude_letter) or (
+            if _excluded(row, keys) or (
                     exclude_origin and row.origin == exclude_origin):
                 continue
             found.append(Neighbour(row.request, row.treatment, row.category, row.drug_class,
@@ -180,7 +185,7 @@ class LabelledTable:
                 break
         return found
 
-    def vote(self, request: str, *, exclude_letter: str | None = None, exclude_origin: str | None = None,
+    def vote(self, request: str, *, exclude_letter: Exclude = None, exclude_origin: str | None = None,
              k: int = K, min_similarity: float = MIN_SIMILARITY,
              min_agreement: float = MIN_AGREEMENT) -> Vote | None:
         """The label the nearest agree on (see :func:`decide`), or ``None``."""
@@ -207,17 +212,24 @@ def decide(neighbours: list[Neighbour], *, min_agreement: float = MIN_AGREEMENT)
     return Vote(category, drug_class, round(agreement, 4), support[0].similarity, support)
 
 
+#: What names a letter whose own labelled rows are left out: its sha256 or case number, or several.
+Exclude = str | Iterable[str] | None
+
 _FIELDS = frozenset({"request", "treatment", "category", "drug_class", "origin", "letter_sha256"})
+_OPTIONAL = frozenset({"case_number"})
 
 
 def _check(row: Mapping[str, Any], where: str) -> LabelledRequest:
-    if not isinstance(row, Mapping) or set(row) != _FIELDS:
-        raise ConfigError(f"a labelled request needs exactly the fields {sorted(_FIELDS)}", source=where)
+    if not isinstance(row, Mapping) or not _FIELDS <= set(row) <= _FIELDS | _OPTIONAL:
+        raise ConfigError(f"a labelled request needs exactly the fields {sorted(_FIELDS)} "
+                          f"(and optionally {sorted(_OPTIONAL)})", source=where)
     for field in ("request", "treatment", "origin"):
         if not isinstance(row[field], str) or not row[field].strip():
             raise ConfigError(f"{field} must be a non-empty string", source=where)
     if row["letter_sha256"] is not None and not re.fullmatch(r"[0-9a-f]{64}", str(row["letter_sha256"])):
         raise ConfigError("letter_sha256 must be a sha256 hex digest or null", source=where)
+    if row.get("case_number") is not None and not re.fullmatch(r"CM\d{2}-\d{7}", str(row["case_number"])):
+        raise ConfigError("case_number must be of the form CM00-0000000 or null", source=where)
     try:
         category = Category(row["category"])
     except ValueError:
@@ -228,7 +240,8 @@ def _check(row: Mapping[str, Any], where: str) -> LabelledRequest:
         raise ConfigError(f"unknown drug_class {row['drug_class']!r}", source=where) from None
     if drug_class is not None and category is not Category.PHARMACEUTICAL:
         raise ConfigError("drug_class is only for pharmaceutical rows", source=where)
-    return LabelledRequest(row["request"], row["treatment"], category, drug_class, row["origin"], row["letter_sha256"])
+    return LabelledRequest(row["request"], row["treatment"], category, drug_class, row["origin"], row["letter_sha256"],
+                           row.get("case_number"))
 
 
 def load_table(path: str | os.PathLike[str] | None = None) -> LabelledTable:
@@ -264,15 +277,16 @@ def _table() -> LabelledTable:
     return _default
 
 
-def nearest(request: str, *, k: int = 5, exclude_letter: str | None = None) -> list[Neighbour]:
+def nearest(request: str, *, k: int = 5, exclude_letter: Exclude = None) -> list[Neighbour]:
     """The ``k`` shipped labelled requests most like ``request``, nearest first.
 
-    ``exclude_letter`` (a letter's sha256) keeps that letter's own labelled items out.
+    ``exclude_letter`` (a letter's sha256 or case number, or several) keeps that letter's own
+    labelled items out.
     """
     return _table().nearest(request, k=k, exclude_letter=exclude_letter)
 
 
-def vote(request: str, *, exclude_letter: str | None = None) -> Vote | None:
+def vote(request: str, *, exclude_letter: Exclude = None) -> Vote | None:
     """The label the nearest shipped requests agree on, or ``None`` where they disagree or are too far.
 
     The ``K`` nearest at ``MIN_SIMILARITY`` or closer vote; a label held by ``MIN_AGREEMENT``
@@ -281,23 +295,42 @@ def vote(request: str, *, exclude_letter: str | None = None) -> Vote | None:
     return _table().vote(request, exclude_letter=exclude_letter)
 
 
-_words: frozenset[str] | None = None
+_words: tuple[Counter[str], dict[str, Counter[str]], frozenset[str]] | None = None
 
 
-def treatment_words() -> frozenset[str]:
-    """The lower-cased words of the shipped table's labelled treatment names, and each adjacent pair.
+def treatment_words(*, exclude_letter: Exclude = None) -> frozenset[str]:
+    """The vocabulary of the shipped table's labelled treatment names (see ``known_words_from``).
 
-    Words are runs of letters and digits, pure numbers left out; a pair is "word word". This
-    is the vocabulary a rules-written name can be checked against (an unknown word is a doubt).
-    It holds every row's name, dev letters' included: an evaluation over dev letters that
-    needs their own names left out should build it from ``load_table().rows`` itself.
+    A rules-written name is checked against it (a word no labelled name uses is a doubt).
+    ``exclude_letter`` (as for :func:`nearest`) leaves out the names labelled from that letter, so
+    an evaluated dev letter is not vouched for by its own label.
     """
     global _words
     if _words is None:
-        found: set[str] = set()
+        counts: Counter[str] = Counter()
+        by_letter: dict[str, Counter[str]] = {}
         for row in _table().rows:
-            alpha = [t for t in re.findall(r"[a-z0-9]+", row.treatment.lower()) if not t.isdigit()]
-            found.update(alpha)
-            found.update(f"{a} {b}" for a, b in zip(alpha, alpha[1:]))
-        _words = frozenset(found)  # one assignment: a racing thread builds the same set
-    return _words
+            words = known_words_from([row.treatment])
+            counts.update(words)
+            # One counter per letter, under the case number where the row has one: the same
+            # whichever PDF reader made the text, where the sha256 is not.
+            key = row.case_number or row.letter_sha256
+            if key:
+                by_letter.setdefault(key, Counter()).update(words)
+        # One assignment: a racing thread builds the same tables.
+        _words = (counts, by_letter, frozenset(counts))
+    counts, by_letter, every = _words
+    own = next((by_letter[k] for k in _keys(exclude_letter) if k in by_letter), None)
+    if own is None:
+        return every
+    return frozenset(w for w, n in counts.items() if n > own.get(w, 0))
+
+
+def _keys(exclude: Exclude) -> frozenset[str]:
+    if exclude is None:
+        return frozenset()
+    return frozenset([exclude]) if isinstance(exclude, str) else frozenset(k for k in exclude if k)
+
+
+def _excluded(row: LabelledRequest, keys: frozenset[str]) -> bool:
+    return bool(keys) and (row.letter_sha256 in keys or row.case_number in keys)

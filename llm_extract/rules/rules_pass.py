@@ -17,9 +17,13 @@ from .guideline_topics import place
 from .items import decision_lines, guideline_sources, read_items, read_quantity, read_strength
 from .layout import (count_letters, find_sections, read_credentials, read_header, read_injury_date,
                      read_patient)
+from .confidence import needs_review
+from .neighbours import vote
+from .placing import diagnosis_confidence, placed as _placed, treatment_confidence
 from .treatment import treatment_name
 from ..reading.letter import Letter
-from ..record import Category, Decision, DrugClass, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
+from ..record import (Category, Decision, DrugClass, ExtractionWarning, IMRRecord, Item, Priority, Provenance,
+                      Span, ValueSource)
 from ..version import __version__
 
 __all__ = ["extract_rules", "read_rules", "RulesResult", "Alternative", "EXTRACTOR"]
@@ -124,18 +128,25 @@ def read_rules(letter: Letter) -> RulesResult:
     for i, dx in enumerate(read_diagnoses(text, summary_start, summary_end)):
         record.diagnoses.append(dx.text)
         evidence[f"diagnoses.{i}"] = _span(dx.start, dx.end)
+        record.confidence[f"diagnoses.{i}"] = diagnosis_confidence(dx)
 
     contested: dict[int, Alternative] = {}
     for n, raw in enumerate(raw_items, start=1):
-        item, alternative = _item(text, raw)
+        # A letter's own labelled rows (a dev fixture's) never answer it: named by text and case number.
+        item, alternative, settled = _item(text, raw, (letter.sha256, record.case_number or ""))
         record.items.append(item)
         if alternative is not None and item.category is not None:
-            contested[n] = alternative
+            words, topic = (alternative.category, item.category) if settled == "topic" else (
+                item.category, alternative.category)
+            if settled:
+                outcome = f"the nearest labelled requests side with the {settled}'s {item.category.value}"
+            else:
+                contested[n] = alternative
+                outcome = "the words' answer kept unless the model chooses the topic's"
             record.warnings.append(ExtractionWarning(
                 code="category_contested", field=f"items.{n - 1}.category",
-                message=f"the request's words say {item.category.value}; the MAXIMUS guideline's topic "
-                        f"says {alternative.category.value} (the words' answer kept unless the model "
-                        f"chooses the topic's)"))
+                message=f"the request's words say {words.value}; the MAXIMUS guideline's topic "
+                        f"says {topic.value} ({outcome})"))
 
     _layout_warnings(record, letter, sections, item_start)
 
@@ -149,6 +160,7 @@ def read_rules(letter: Letter) -> RulesResult:
             code="unreadable_header", field="case_number",
             message="the letter has a 'Case Number' label but no case number of the form CM00-0000000",
         ))
+    record.needs_review = needs_review(record)
     return RulesResult(record=record, summary=(summary_start, summary_end), summary_found=sections.summary >= 0,
                        contested=contested)
 
@@ -204,7 +216,13 @@ def _locate(text: str, start: int, end: int, value: str, sub: tuple[int, int]) -
     return positions[sub[0]], positions[sub[1] - 1] + 1
 
 
-def _item(text: str, raw) -> tuple[Item, Alternative | None]:  # type: ignore[no-untyped-def]
+def _item(text: str, raw, letter_keys: tuple[str, str]) -> tuple[Item, Alternative | None, str | None]:  # type: ignore[no-untyped-def]
+    """One item from its raw layout values, and its contested reading if any.
+
+    The third value says who settled a contest between the request's words and the guideline
+    topic: ``"words"`` or ``"topic"`` where the nearest labelled requests side with one, else
+    ``None`` (the contest stays open for the model).
+    """
     request, req_start, req_end = raw.request
     decision = Decision(raw.decision[0])
     evidence = {
@@ -228,7 +246,8 @@ def _item(text: str, raw) -> tuple[Item, Alternative | None]:  # type: ignore[no
         topic = kind.alternative
         alternative = Alternative(topic.category, topic.drug_class,
                                   _locate(text, maximus[1], maximus[2], maximus[0], (topic.start, topic.end)))  # type: ignore[index]
-    treatment = treatment_name(request, kind.category.value if kind else None)
+    placed = _placed(kind, alternative, vote(request, exclude_letter=letter_keys))
+    treatment = treatment_name(request, placed.category.value if placed.category else None)
     if treatment:
         values["treatment"] = treatment
         evidence["treatment"] = _span(req_start, req_end)
@@ -240,11 +259,22 @@ def _item(text: str, raw) -> tuple[Item, Alternative | None]:  # type: ignore[no
     if quantity:
         values["quantity"] = quantity[0]
         evidence["quantity"] = _span(req_start + quantity[1], req_start + quantity[2])
-    if kind is not None:
-        values["category"] = kind.category
-        values["drug_class"] = kind.drug_class
-        if kind_span:
+    if placed.category is not None:
+        values["category"] = placed.category
+        values["drug_class"] = placed.drug_class
+        if placed.settled == "topic" and alternative is not None and alternative.span:
+            evidence["category"] = _span(*alternative.span)
+        elif placed.category_source is ValueSource.NEIGHBOURS:
+            evidence["category"] = _span(req_start, req_end)
+        elif kind_span:
             evidence["category"] = _span(*kind_span)
+        if placed.class_source is ValueSource.NEIGHBOURS and placed.drug_class is not None:
+            evidence["drug_class"] = _span(req_start, req_end)
+    confidence = {
+        "treatment": treatment_confidence(request, treatment, placed.category, exclude_letter=letter_keys),
+        "category": placed.category_conf,
+        "drug_class": placed.class_conf,
+    }
     maximus_text = values.get("maximus_guideline")
     return Item(
         request=request,
@@ -252,5 +282,6 @@ def _item(text: str, raw) -> tuple[Item, Alternative | None]:  # type: ignore[no
         medically_necessary=decision is Decision.OVERTURNED,
         guideline_sources=guideline_sources(maximus_text if isinstance(maximus_text, str) else None),
         evidence=evidence,
+        confidence=confidence,
         **values,  # type: ignore[arg-type]
-    ), alternative
+    ), alternative, placed.settled

@@ -28,6 +28,10 @@ mark.flash { outline:3px solid #e08a00; }
 .badge { display:inline-block; padding:1px 7px; border-radius:10px; font-weight:700; font-size:12px; }
 .badge.Upheld { background:#c62828; color:#fff; } .badge.Overturned { background:#2e7d32; color:#fff; }
 .warnings { background:#fff4e0; border:1px solid #f0b34a; padding:6px 8px; margin:6px 0; border-radius:4px; }
+.conf { font-size:11px; color:#555; margin-left:6px; } .review-flag { background:#b23a48; color:#fff; font-size:11px;
+  padding:0 4px; border-radius:3px; margin-left:4px; cursor:help; } tr.needs-review td { background:#fdecee; }
+.review { padding:4px 8px; margin:6px 0; border-radius:4px; background:#eef7ee; } .review.pending { background:#fdecee; }
+button.needs-review { border-color:#b23a48; color:#b23a48; }
 .warnings li { margin:2px 0; } .warn-flag { color:#c77700; font-weight:700; margin-left:4px; cursor:help; }
 table.fields { width:100%; border-collapse:collapse; margin-bottom:6px; }
 table.fields td { padding:2px 4px; vertical-align:top; border-bottom:1px solid #eee; }
@@ -192,6 +196,20 @@ JS = r"""
       const f = document.createElement("span"); f.className = "warn-flag"; f.textContent = "⚠";
       f.title = warns.map(w => w.code + ": " + w.message).join("\n"); name.appendChild(f); tr.classList.add("flagged");
     }
+    const conf = confidenceOf(rec, item, path);
+    if (conf) {
+      // What answered the value and how sure the pipeline is; below the threshold it is to check.
+      const c = document.createElement("span"); c.className = "conf";
+      c.textContent = conf.source + " " + Math.round(conf.score * 100) + "%";
+      c.title = "answered by " + conf.source + ", confidence " + conf.score.toFixed(2) +
+        (conf.reasons && conf.reasons.length ? " (" + conf.reasons.join(", ") + ")" : "");
+      name.appendChild(c);
+    }
+    const review = (rec.needs_review || []).filter(r => r === full || r.startsWith(full + "."));
+    if (review.length) {
+      const r = document.createElement("span"); r.className = "review-flag"; r.textContent = "check";
+      r.title = "below the review threshold: " + review.join(", "); name.appendChild(r); tr.classList.add("needs-review");
+    }
     const cell = document.createElement("td");
     const el = control(type, value); el.dataset.path = full; el.dataset.orig = el.value;
     el.addEventListener("input", () => tr.classList.toggle("changed", el.value !== el.dataset.orig));
@@ -206,10 +224,21 @@ JS = r"""
       const chips = document.createElement("div"); chips.className = "chips";
       keys.forEach(k => { const b = document.createElement("button"); b.type = "button";
         const i = +k.split(".").pop(); b.textContent = (Array.isArray(value) && value[i]) || k;
+        const kc = (rec.confidence || {})[path + "." + i];
+        if (kc) { b.title = kc.source + " " + kc.score.toFixed(2);
+                  if ((rec.needs_review || []).includes(path + "." + i)) b.className = "needs-review"; }
         b.addEventListener("click", () => scrollToSpan(prefix + k)); chips.appendChild(b); });
       cell.appendChild(chips);
     }
     tr.appendChild(name); tr.appendChild(cell); tbody.appendChild(tr);
+  }
+
+  function confidenceOf(rec, item, path) {
+    if (item) return (item.confidence || {})[path] || null;
+    if (path !== "diagnoses") return null;
+    // The diagnoses row shows the least sure diagnosis; each chip carries its own.
+    const all = Object.entries(rec.confidence || {}).filter(([k]) => k.startsWith("diagnoses.")).map(([, c]) => c);
+    return all.length ? all.reduce((a, b) => (b.score < a.score ? b : a)) : null;
   }
 
   function renderRecord(entry) {
@@ -262,6 +291,11 @@ JS = r"""
       rec.warnings.forEach(x => { const li = document.createElement("li"); li.textContent = x.field + " — " + x.code + ": " + x.message; ul.appendChild(li); });
       w.appendChild(ul); box.appendChild(w);
     }
+    const queue = rec.needs_review || [];
+    const rv = document.createElement("div"); rv.className = "review" + (queue.length ? " pending" : ""); rv.id = "review-queue";
+    rv.textContent = queue.length ? queue.length + " value(s) to check: " + queue.join(", ")
+                                  : "no value below the review threshold";
+    box.appendChild(rv);
     const t = document.createElement("table"); t.className = "fields"; const tb = document.createElement("tbody");
     LETTER_FIELDS.forEach(([p, ty]) => fieldRow(tb, rec, null, 0, p, ty)); t.appendChild(tb); box.appendChild(t);
     items.forEach((it, n) => {
@@ -309,7 +343,8 @@ JS = r"""
       set(rec, el.dataset.path, parseValue(el));
     });
     delete rec.evidence; delete rec.warnings; delete rec.provenance; delete rec.source;
-    (rec.items || []).forEach(it => { delete it.evidence; it.medically_necessary = it.decision === "Overturned";
+    delete rec.confidence; delete rec.needs_review;
+    (rec.items || []).forEach(it => { delete it.evidence; delete it.confidence; it.medically_necessary = it.decision === "Overturned";
       if (it.request == null) it.request = ""; });
     return rec;
   }
