@@ -15,8 +15,8 @@ from ..errors import InputError
 from .diagnoses import read_diagnoses
 from .guideline_topics import place
 from .items import decision_lines, guideline_sources, read_items, read_quantity, read_strength
-from .layout import (count_letters, find_sections, read_credentials, read_header, read_injury_date,
-                     read_patient)
+from .layout import (HEADER_LABELS, Sections, count_letters, find_sections, header_labels, read_credentials,
+                     read_header, read_injury_date, read_patient)
 from .treatment import treatment_name
 from ..reading.letter import Letter
 from ..record import Category, Decision, DrugClass, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
@@ -144,11 +144,7 @@ def read_rules(letter: Letter) -> RulesResult:
             code="no_items", field="items",
             message="no decision line (': Upheld' / ': Overturned') was found",
         ))
-    if record.case_number is None and sections.header_end > 0 and "Case Number" in text[: sections.header_end]:
-        record.warnings.append(ExtractionWarning(
-            code="unreadable_header", field="case_number",
-            message="the letter has a 'Case Number' label but no case number of the form CM00-0000000",
-        ))
+    _header_warnings(record, text, sections)
     return RulesResult(record=record, summary=(summary_start, summary_end), summary_found=sections.summary >= 0,
                        contested=contested)
 
@@ -180,6 +176,23 @@ def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: in
         if missing:
             warn(ExtractionWarning(code="incomplete_item", field=f"items.{i}",
                                    message=f"item {i + 1} has no {', no '.join(missing)} line"))
+
+
+def _header_warnings(record: IMRRecord, text: str, sections: Sections) -> None:
+    """Warn, field by field, where the letter has a header block but a header field did not read."""
+    labels = header_labels(text, sections)
+    if not labels:
+        return  # no header block: the fields come from elsewhere or stay empty, as the layout has it
+    for name, words in HEADER_LABELS.items():
+        if getattr(record, name) is not None:
+            continue
+        if name not in labels:
+            message = f"the letter has a header but no readable '{words}' label"
+        elif name == "case_number":
+            message = "the letter has a 'Case Number' label but no case number of the form CM00-0000000"
+        else:
+            message = f"the letter has a '{words}' label but no readable value after it"
+        record.warnings.append(ExtractionWarning(code="unreadable_header", field=name, message=message))
 
 
 def _locate(text: str, start: int, end: int, value: str, sub: tuple[int, int]) -> tuple[int, int] | None:
