@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from .diagnoses import read_diagnoses
 from .guideline_topics import place
-from .items import decision_lines, guideline_sources, read_items, read_quantity, read_strength
+from .items import contests, decision_lines, guideline_sources, read_items, read_quantity, read_strength
 from .layout import (HEADER_LABELS, Sections, count_letters, find_sections, header_labels, read_credentials,
                      read_header, read_injury_date, read_patient)
 from .treatment import treatment_name
+from .vocab import decision_of
 from ..reading.letter import Letter
 from ..record import Category, Decision, DrugClass, ExtractionWarning, IMRRecord, Item, Priority, Provenance, Span
 from ..version import __version__
@@ -83,6 +84,7 @@ def read_rules(letter: Letter) -> RulesResult:
         )
     sections = find_sections(text)
     item_start = sections.issues if sections.issues >= 0 else 0
+    _refuse_undecided_items(letter, item_start)
     raw_items = read_items(text, item_start)
     if not raw_items and not (_IMR_MARKERS.search(text) and sections.summary >= 0 and sections.issues >= 0):
         # Marker phrases alone ("MAXIMUS", "Decision rationale:") do not make a letter.
@@ -162,12 +164,21 @@ def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: in
             warn(ExtractionWarning(code="missing_section", field=name,
                                    message=f"the letter has no '{heading}' section"))
     anchored, strays = decision_lines(letter.text, item_start)
+    # A stray that lost a contest for a guideline block says to which line, and why.
+    lost = {line.start(): (c.kept.start(), c.why)
+            for c in contests(letter.text, item_start) if c.kept is not None for line in c.lines}
     for m in strays:
         line = " ".join(letter.text[max(0, letter.text.rfind("\n", 0, m.start()) + 1): m.end()].split())
+        if m.start() in lost:
+            kept, why = lost[m.start()]
+            where = (f"competes with the decision line at offset {kept} for one guideline block, "
+                     f"which was kept because {why}")
+        else:
+            where = ("is not where the layout puts a decision line (no item label follows, or it stands "
+                     "among another item's labels)")
         warn(ExtractionWarning(code="stray_decision_line", field="items",
-                               message=f"a line ending in ': {m.group(1).capitalize()}' at offset {m.start()} "
-                                       f"is not where the layout puts a decision line (no item label follows); "
-                                       f"not read as an item: {line[:80]!r}"))
+                               message=f"a line ending in ': {decision_of(m.group(1))}' at offset {m.start()} "
+                                       f"{where}; not read as an item: {line[:80]!r}"))
     for i, item in enumerate(record.items):
         missing = [label for name, label in (("claims_administrator_guideline", "Claims Administrator guideline"),
                                              ("maximus_guideline", "MAXIMUS guideline"),
@@ -176,6 +187,23 @@ def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: in
         if missing:
             warn(ExtractionWarning(code="incomplete_item", field=f"items.{i}",
                                    message=f"item {i + 1} has no {', no '.join(missing)} line"))
+
+
+def _refuse_undecided_items(letter: Letter, item_start: int) -> None:
+    """Refuse a letter where two decision lines compete for one guideline block and nothing decides.
+
+    Either line could be the disputed item, with opposite decisions; choosing would risk a
+    record that names a request the letter never disputed. The message gives offsets only:
+    letter text is health information.
+    """
+    for contest in contests(letter.text, item_start):
+        if contest.kept is None:
+            at = ", ".join(str(line.start()) for line in contest.lines)
+            raise InputError(
+                f"the decision lines at offsets {at} compete for one guideline block and nothing in the "
+                f"letter decides which is the disputed item; check the letter's text there",
+                source=letter.source,
+            )
 
 
 def _header_warnings(record: IMRRecord, text: str, sections: Sections) -> None:
