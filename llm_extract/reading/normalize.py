@@ -7,7 +7,9 @@ and never edited afterwards. It has:
 * at most one blank line in a row (a blank line separates paragraphs);
 * no HTML tags or entities, no ``<script>``/``<style>`` content or comments, and no markdown
   emphasis or heading marks;
-* no NUL or other control characters (a copy with NULs keeps its case number and items);
+* no NUL or other control characters (a copy with NULs keeps its case number and items); one
+  is dropped, not made a space, so "Up\\0held" reads "Upheld", and the readers' labels read
+  with or without the space a dropped one may have stood for ("CaseNumber", see ``rules.vocab.label``);
 * straight quotes and hyphens, and the ``™`` that some copies use as a closing quote repaired.
 """
 

@@ -8,7 +8,9 @@ Each item in the "IMR ISSUES, DECISIONS AND RATIONALES" section is laid out as::
     Decision rationale: <text>               (runs to the next item's request)
 
 The decision line anchors an item; its request is the paragraph that ends in it, and
-everything up to the next item's request paragraph belongs to the item.
+everything up to the next item's request paragraph belongs to the item. Where several lines
+ending in a decision word compete for one guideline block, :func:`contests` says which one the
+letter supports (see there).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .vocab import DECISION_WORD, STRENGTH
+from .vocab import DECISION_LINE_WORD, STRENGTH, decision_of, label
 
-__all__ = ["RawItem", "read_items", "decision_lines", "guideline_sources", "read_strength", "read_quantity"]
+__all__ = ["RawItem", "Contest", "read_items", "decision_lines", "contests", "guideline_sources", "read_strength",
+           "read_quantity"]
 
 
 @dataclass
@@ -31,12 +34,14 @@ class RawItem:
 
 
 _INTRO = re.compile(r"set\s+forth\s+below:?[ ]*\n", re.I)
-_DECISION = re.compile(r":[ ]*\n?[ ]*" + DECISION_WORD + r"\b[ ]*\.?[ ]*(?=\n|$)", re.I)
-_LABELS = {
-    "claims_administrator_guideline": re.compile(r"Claims\s+Administrator\s+guideline:[ ]*", re.I),
-    "maximus_guideline": re.compile(r"MAXIMUS\s+guideline:[ ]*", re.I),
-    "rationale": re.compile(r"Decision\s+rationale:[ ]*", re.I),
+_DECISION = re.compile(r":[ ]*\n?[ ]*" + DECISION_LINE_WORD + r"\b[ ]*\.?[ ]*(?=\n|$)", re.I)
+# Item labels read with or without the space between their words (see vocab.label).
+_LABEL_WORDS = {
+    "claims_administrator_guideline": "Claims Administrator guideline",
+    "maximus_guideline": "MAXIMUS guideline",
+    "rationale": "Decision rationale",
 }
+_LABELS = {name: re.compile(label(words) + r":[ ]*", re.I) for name, words in _LABEL_WORDS.items()}
 # Wording that puts the disputed request inside a longer decision sentence.
 _REQUEST_LEADS = [
     re.compile(r"The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the\s+original\s+request,?\s+(?:is\s+(?:for\s+)?)?", re.I),
@@ -99,8 +104,185 @@ def _request(text: str, start: int, end: int) -> tuple[str, int, int]:
 
 # What the layout puts straight after a decision line.
 _AFTER_DECISION = re.compile(
-    r"\s*(?:Claims\s+Administrator\s+guideline:|MAXIMUS\s+guideline:|Decision\s+rationale:)", re.I
+    r"\s*(?:" + "|".join(f"(?P<{name}>{label(words)}:)" for name, words in _LABEL_WORDS.items()) + ")", re.I
 )
+
+
+@dataclass(frozen=True)
+class Contest:
+    """Lines ending in a decision word that compete for one guideline block.
+
+    ``lines`` are in letter order; the last is the one the labels follow. ``kept`` is the
+    line the letter supports, ``None`` when nothing in the letter decides; ``why`` says what
+    decided.
+    """
+
+    lines: tuple[re.Match[str], ...]
+    kept: re.Match[str] | None
+    why: str = ""
+
+
+def _floor(text: str, section_start: int) -> int:
+    intro = _INTRO.search(text, max(section_start, 0))
+    return intro.end() if intro else max(section_start, 0)
+
+
+def _has_label(text: str, start: int, end: int) -> bool:
+    return any(lbl.search(text, start, end) for lbl in _LABELS.values())
+
+
+# What a rationale calls the request it decides: "the request for X", "the requested X",
+# and the subject of its verdict ("X is not medically necessary"), each a clause of its own.
+_NAMING = [
+    re.compile(r"\brequest(?:ed)?\s+for\s+([^.;:]{1,150}?)(?=\s+(?:is|are|was|were|has|have|does|do)\b|[.;:]|$)",
+               re.I),
+    re.compile(r"\brequested\s+([^.;:]{1,150}?)(?=\s+(?:is|are|was|were|has|have|does|do)\b|[.;:]|$)", re.I),
+    re.compile(r"([^.;:,]{1,120}?)\s+(?:is|are|was|were)\s+(?:not\s+)?(?:medically\s+necessary|recommended|"
+               r"supported|certified|warranted|indicated)\b", re.I),
+]
+# Words that name no request: they stand in every rationale's verdict sentence.
+_PLAIN = frozenset(
+    "the and for with from that this these those then than not are was were has have had its his her their "
+    "request requests requested medically necessary per one two any all such also".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z-]{2,}", text.lower()) if w not in _PLAIN}
+
+
+def _named(text: str, start: int, end: int) -> set[str]:
+    """The words with which the rationale in ``text[start:end]`` names the request it decides."""
+    at = _LABELS["rationale"].search(text, start, end)
+    if not at:
+        return set()
+    found: set[str] = set()
+    for pattern in _NAMING:
+        for m in pattern.finditer(text, at.end(), end):
+            found |= _words(m.group(1))
+    return found
+
+
+def _paragraph_copy(text: str, start: int) -> bool:
+    """Whether the copy sets every item label after ``start`` off with a blank line before it.
+
+    Only then does a blank line tell where a paragraph starts; PDF text has (almost) none, and
+    a line put in with a blank line of its own must not look like the one real paragraph.
+    """
+    labels = [m.start() for lbl in _LABELS.values() for m in lbl.finditer(text, start)]
+    return bool(labels) and all(text[max(0, at - 2):at] == "\n\n" for at in labels)
+
+
+def _request_paragraph(text: str, line: re.Match[str], floor: int) -> bool:
+    """Whether ``line`` ends a paragraph of its own that starts where the layout starts one.
+
+    Only a copy that separates paragraphs with blank lines (:func:`_paragraph_copy`) can say:
+    the paragraph must start after ``floor`` (the section intro or the previous item's decision
+    line) and hold no item label and no other decision line; a sentence that ends a rationale's
+    paragraph fails.
+    """
+    if not _paragraph_copy(text, floor):
+        return False
+    blank = text.rfind("\n\n", 0, line.start())
+    if blank < 0 or blank + 2 < floor:
+        return False
+    start = blank + 2
+    return not _has_label(text, start, line.start()) and not _DECISION.search(text, start, line.start())
+
+
+def contests(text: str, section_start: int) -> list[Contest]:
+    """Every guideline block that more than one decision line competes for, and which one wins.
+
+    A line ending in ": Upheld" that no label follows competes with the next labelled decision
+    line when no item label stands between them: either may be the item's request. The letter
+    decides with, in turn, (1) the block's rationale naming one line's request ("the request
+    for X", "X is not medically necessary") and none of the others', and (2) the paragraph shape
+    (of the lines still in the running, one alone ends a paragraph where the layout starts a
+    request). When neither decides, ``kept`` is ``None``: the caller must not choose.
+    """
+    return _contests(text, _floor(text, section_start), *_marks(text, section_start))
+
+
+def _marks(text: str, section_start: int) -> tuple[list[re.Match[str]], list[re.Match[str]]]:
+    """Every line ending in a decision word, and those an item's first label follows.
+
+    The labels come in one order (Claims Administrator, MAXIMUS, rationale). A label that
+    goes on with the previous item's labels (its rationale after its guidelines) is still that
+    item's: a line ending in a decision word just before it sits inside that item.
+    """
+    marks = list(_DECISION.finditer(text, _floor(text, section_start)))
+    order = list(_LABELS)
+    anchored: list[re.Match[str]] = []
+    for m in marks:
+        after = _AFTER_DECISION.match(text, m.end())
+        if not after:
+            continue
+        if anchored:
+            seen = [order.index(n) for n, lbl in _LABELS.items() if lbl.search(text, anchored[-1].end(), m.start())]
+            if seen and order.index(str(after.lastgroup)) > max(seen):
+                continue
+        anchored.append(m)
+    return marks, anchored
+
+
+# A line holding nothing but a decision word.
+_BARE = re.compile(r"(?<=\n)[ ]*" + DECISION_LINE_WORD + r"\b[ ]*\.?[ ]*(?=\n)", re.I)
+
+
+def _bare_lines(text: str, floor: int, marks: list[re.Match[str]]) -> list[re.Match[str]]:
+    """Lines holding only a decision word that item labels follow, yet no decision line ends in.
+
+    Such a word belonged to a decision line whose request was cut off from it (a line put in
+    between): its item has no request line the layout can read.
+    """
+    spans = [(m.start(), m.end()) for m in marks]
+    return [b for b in _BARE.finditer(text, floor)
+            if _AFTER_DECISION.match(text, b.end()) and not any(s <= b.start() < e for s, e in spans)]
+
+
+def _contests(text: str, floor: int, marks: list[re.Match[str]], anchored: list[re.Match[str]]) -> list[Contest]:
+    found: list[Contest] = []
+    prev_end = floor
+    labelled = {m.start() for m in anchored}
+    bare = _bare_lines(text, floor, marks)
+    blocks = sorted([*anchored, *bare], key=lambda m: m.start())
+    for k, anchor in enumerate(blocks):
+        rivals = [m for m in marks if prev_end <= m.start() < anchor.start() and m.start() not in labelled
+                  and not _has_label(text, m.end(), anchor.start())]
+        if rivals and anchor in bare:
+            # A decision word cut off from its request, and a line ending in a decision word
+            # before it: which is the item's cannot be read, whatever the rationale says.
+            found.append(Contest((*rivals, anchor), None))
+        elif rivals:
+            lines = (*rivals, anchor)
+            # The block runs to the next labelled line's request paragraph (or the end).
+            block_end = len(text)
+            if k + 1 < len(blocks):
+                block_end = _paragraph_start(text, blocks[k + 1].start(), anchor.end())
+            found.append(_decide(text, lines, prev_end, anchor.end(), block_end))
+        prev_end = anchor.end()
+    return found
+
+
+def _decide(text: str, lines: tuple[re.Match[str], ...], floor: int, block: int, block_end: int) -> Contest:
+    names = _named(text, block, block_end)
+    requests: list[set[str]] = []
+    start = floor
+    for line in lines:
+        req = _request(text, _paragraph_start(text, line.start(), start), line.start())
+        requests.append(_words(req[0]))
+        start = line.end()
+    # The rationale decides only when its naming clauses share words with one line's request
+    # and none with any other's; the lines it names (or all, if none) go on to the shape test.
+    named = [line for line, words in zip(lines, requests) if words & names]
+    if len(named) == 1:
+        return Contest(lines, named[0], "the rationale names its request")
+    pool = named or list(lines)
+    floors = [floor, *(line.end() for line in lines[:-1])]
+    shaped = [line for line, at in zip(lines, floors) if line in pool and _request_paragraph(text, line, at)]
+    if len(shaped) == 1:
+        return Contest(lines, shaped[0], "it ends the paragraph where the layout puts a request")
+    return Contest(lines, None)
 
 
 def decision_lines(text: str, section_start: int) -> tuple[list[re.Match[str]], list[re.Match[str]]]:
@@ -108,33 +290,39 @@ def decision_lines(text: str, section_start: int) -> tuple[list[re.Match[str]], 
 
     Letter text is data: a sentence that happens to end in ": Overturned" is a decision line
     only when an item label ("Claims Administrator guideline:", "MAXIMUS guideline:",
-    "Decision rationale:") follows it. When no decision line is followed by a label (a copy
-    that lost its labels), every one is kept, and the caller warns about each.
+    "Decision rationale:") follows it, or when it wins a :func:`contests` for the block that
+    follows (an undecided contest keeps the labelled line; the caller refuses the letter).
+    When no decision line is followed by a label (a copy that lost its labels), every one is
+    kept, and the caller warns about each.
     """
-    intro = _INTRO.search(text, max(section_start, 0))
-    floor = intro.end() if intro else max(section_start, 0)
-    marks = list(_DECISION.finditer(text, floor))
-    anchored = [m for m in marks if _AFTER_DECISION.match(text, m.end())]
+    marks, anchored = _marks(text, section_start)
     if not anchored:
         return marks, []
-    return anchored, [m for m in marks if m not in anchored]
+    for contest in _contests(text, _floor(text, section_start), marks, anchored):
+        if contest.kept is not None:
+            anchored[anchored.index(contest.lines[-1])] = contest.kept
+    kept = {m.start() for m in anchored}
+    return anchored, [m for m in marks if m.start() not in kept]
 
 
 def read_items(text: str, section_start: int) -> list[RawItem]:
     """Every disputed item after ``section_start``, in letter order (see :func:`decision_lines`)."""
-    intro = _INTRO.search(text, max(section_start, 0))
-    floor = intro.end() if intro else max(section_start, 0)
-    marks, _ = decision_lines(text, section_start)
+    floor = _floor(text, section_start)
+    marks, strays = decision_lines(text, section_start)
     starts = []
     prev_end = floor
     for m in marks:
-        starts.append(_paragraph_start(text, m.start(), prev_end))
+        start = _paragraph_start(text, m.start(), prev_end)
+        # A request never holds a decision line: a stray one just before it (a copy without
+        # blank lines) ends the text before the request.
+        start = max([start, *(s.end() for s in strays if start <= s.start() < m.start())])
+        starts.append(start)
         prev_end = m.end()
     items: list[RawItem] = []
     for i, m in enumerate(marks):
         body_end = starts[i + 1] if i + 1 < len(marks) else len(text)
         req = _request(text, starts[i], m.start())
-        decision = m.group(1).capitalize()
+        decision = decision_of(m.group(1))
         item = RawItem(request=req, decision=(decision, m.start(1), m.end(1)))
         hits = sorted(
             (lm.start(), lm.end(), name)

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 
 from .dates import DATE_PATTERN, parse_date
-from .vocab import SEX_WORD, SEX_WORDS
+from .vocab import SEX_WORD, SEX_WORDS, label
 
-__all__ = ["Found", "Sections", "find_sections", "read_header", "read_credentials", "read_patient",
-           "read_injury_date", "count_letters"]
+__all__ = ["Found", "Sections", "find_sections", "read_header", "header_labels", "read_credentials",
+           "read_patient", "read_injury_date", "count_letters", "HEADER_LABELS"]
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,12 @@ class Sections:
     issues: int
 
 
-_HOW = re.compile(r"HOW\s+THE\s+IMR\s+FINAL\s+DETERMINATION\s+WAS\s+MADE", re.I)
-_CREDENTIALS = re.compile(r"The\s+Expert\s+Reviewer\s+has\s+the\s+following\s+credentials", re.I)
-_SUMMARY = re.compile(r"^CLINICAL\s+CASE\s+SUMMARY\b", re.I | re.M)
+# Headings and labels read with or without the spaces between their words (see vocab.label).
+_HOW = re.compile(label("HOW THE IMR FINAL DETERMINATION WAS MADE"), re.I)
+_CREDENTIALS = re.compile(label("The Expert Reviewer has the following credentials"), re.I)
+_SUMMARY = re.compile(r"^" + label("CLINICAL CASE SUMMARY") + r"\b", re.I | re.M)
 _ISSUES = re.compile(
-    r"^IMR\s+ISSUES?(?:\(S\))?,?\s+DECISIONS?(?:\(S\))?,?\s+AND\s+RATIONALES?(?:\(S\))?", re.I | re.M
+    r"^IMR\s*ISSUES?(?:\(S\))?,?\s*DECISIONS?(?:\(S\))?,?\s*AND\s*RATIONALES?(?:\(S\))?", re.I | re.M
 )
 
 
@@ -71,17 +72,22 @@ def find_sections(text: str) -> Sections:
     return Sections(header_end=header_end, credentials=cred, summary=summary, issues=issues)
 
 
-# Header labels; PDF text may break a label over two lines ("Application \nReceived:").
-_HEADER_DATES = {
-    "date_assigned": r"Date\s+Assigned",
-    "date_of_injury": r"Date\s+of\s+Injury",
-    "decision_date": r"Decision\s+Date",
-    "ur_denial_date": r"UR\s+Denial\s+Date",
-    "application_received": r"Application\s+Received",
+#: The header's labels as the letter prints them, by record field, in layout order. PDF text
+#: may break a label over two lines ("Application \nReceived:"); see vocab.label.
+HEADER_LABELS = {
+    "case_number": "Case Number",
+    "date_assigned": "Date Assigned",
+    "date_of_injury": "Date of Injury",
+    "decision_date": "Decision Date",
+    "ur_denial_date": "UR Denial Date",
+    "priority": "Priority",
+    "application_received": "Application Received",
 }
+_HEADER_DATES = {name: label(HEADER_LABELS[name]) for name in
+                 ("date_assigned", "date_of_injury", "decision_date", "ur_denial_date", "application_received")}
 _NUMERIC_DATE = r"\d{1,2}/\d{1,2}/\d{4}"
-_CASE = re.compile(r"Case\s+Number:\s*(CM\d{2}-\d{7})\b")
-_PRIORITY = re.compile(r"Priority:\s*(Standard|Expedited)\b", re.I)
+_CASE = re.compile(label("Case Number") + r":\s*(CM\d{2}-\d{7})\b")
+_PRIORITY = re.compile(label("Priority") + r":\s*(Standard|Expedited)\b", re.I)
 
 
 def read_header(text: str, sections: Sections) -> dict[str, Found]:
@@ -91,8 +97,8 @@ def read_header(text: str, sections: Sections) -> dict[str, Found]:
     m = _CASE.search(head)
     if m:
         found["case_number"] = Found(m.group(1), m.start(1), m.end(1))
-    for field, label in _HEADER_DATES.items():
-        m = re.search(rf"\b{label}:\s*({_NUMERIC_DATE})", head)
+    for field, pattern in _HEADER_DATES.items():
+        m = re.search(rf"\b{pattern}:\s*({_NUMERIC_DATE})", head)
         if m:
             value = parse_date(m.group(1))
             if value is not None:
@@ -103,7 +109,16 @@ def read_header(text: str, sections: Sections) -> dict[str, Found]:
     return found
 
 
-_STATES = re.compile(r"State\(s\)\s+of\s+Licensure:[ ]*")
+def header_labels(text: str, sections: Sections) -> list[str]:
+    """The record fields whose header label ("Case Number:") the header block holds, in order.
+
+    An empty list means the letter has no header block (a copy that starts at its first heading).
+    """
+    head = text[: max(sections.header_end, 0)]
+    return [name for name, words in HEADER_LABELS.items() if re.search(rf"\b{label(words)}:", head)]
+
+
+_STATES = re.compile(r"State\(s\)\s*of\s*Licensure:[ ]*")
 _SPECIALTY = re.compile(r"Certification\(s\)\s*/\s*Specialty:[ ]*")
 # A credentials value ends at a blank line, at the next label, or at a heading.
 _VALUE_STOP = re.compile(

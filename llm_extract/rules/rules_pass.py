@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from .diagnoses import read_diagnoses
 from .guideline_topics import place
-from .items import decision_lines, guideline_sources, read_items, read_quantity, read_strength
-from .layout import (count_letters, find_sections, read_credentials, read_header, read_injury_date,
-                     read_patient)
 from .confidence import needs_review
+from .items import contests, decision_lines, guideline_sources, read_items, read_quantity, read_strength
+from .layout import (HEADER_LABELS, Sections, count_letters, find_sections, header_labels, read_credentials,
+                     read_header, read_injury_date, read_patient)
 from .neighbours import vote
 from .placing import diagnosis_confidence, placed as _placed, treatment_confidence
 from .treatment import treatment_name
+from .vocab import decision_of
 from ..reading.letter import Letter
 from ..record import (Category, Decision, DrugClass, ExtractionWarning, IMRRecord, Item, Priority, Provenance,
                       Span, ValueSource)
@@ -87,6 +88,7 @@ def read_rules(letter: Letter) -> RulesResult:
         )
     sections = find_sections(text)
     item_start = sections.issues if sections.issues >= 0 else 0
+    _refuse_undecided_items(letter, item_start)
     raw_items = read_items(text, item_start)
     if not raw_items and not (_IMR_MARKERS.search(text) and sections.summary >= 0 and sections.issues >= 0):
         # Marker phrases alone ("MAXIMUS", "Decision rationale:") do not make a letter.
@@ -155,11 +157,7 @@ def read_rules(letter: Letter) -> RulesResult:
             code="no_items", field="items",
             message="no decision line (': Upheld' / ': Overturned') was found",
         ))
-    if record.case_number is None and sections.header_end > 0 and "Case Number" in text[: sections.header_end]:
-        record.warnings.append(ExtractionWarning(
-            code="unreadable_header", field="case_number",
-            message="the letter has a 'Case Number' label but no case number of the form CM00-0000000",
-        ))
+    _header_warnings(record, text, sections)
     record.needs_review = needs_review(record)
     return RulesResult(record=record, summary=(summary_start, summary_end), summary_found=sections.summary >= 0,
                        contested=contested)
@@ -178,12 +176,21 @@ def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: in
             warn(ExtractionWarning(code="missing_section", field=name,
                                    message=f"the letter has no '{heading}' section"))
     anchored, strays = decision_lines(letter.text, item_start)
+    # A stray that lost a contest for a guideline block says to which line, and why.
+    lost = {line.start(): (c.kept.start(), c.why)
+            for c in contests(letter.text, item_start) if c.kept is not None for line in c.lines}
     for m in strays:
         line = " ".join(letter.text[max(0, letter.text.rfind("\n", 0, m.start()) + 1): m.end()].split())
+        if m.start() in lost:
+            kept, why = lost[m.start()]
+            where = (f"competes with the decision line at offset {kept} for one guideline block, "
+                     f"which was kept because {why}")
+        else:
+            where = ("is not where the layout puts a decision line (no item label follows, or it stands "
+                     "among another item's labels)")
         warn(ExtractionWarning(code="stray_decision_line", field="items",
-                               message=f"a line ending in ': {m.group(1).capitalize()}' at offset {m.start()} "
-                                       f"is not where the layout puts a decision line (no item label follows); "
-                                       f"not read as an item: {line[:80]!r}"))
+                               message=f"a line ending in ': {decision_of(m.group(1))}' at offset {m.start()} "
+                                       f"{where}; not read as an item: {line[:80]!r}"))
     for i, item in enumerate(record.items):
         missing = [label for name, label in (("claims_administrator_guideline", "Claims Administrator guideline"),
                                              ("maximus_guideline", "MAXIMUS guideline"),
@@ -192,6 +199,40 @@ def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: in
         if missing:
             warn(ExtractionWarning(code="incomplete_item", field=f"items.{i}",
                                    message=f"item {i + 1} has no {', no '.join(missing)} line"))
+
+
+def _refuse_undecided_items(letter: Letter, item_start: int) -> None:
+    """Refuse a letter where two decision lines compete for one guideline block and nothing decides.
+
+    Either line could be the disputed item, with opposite decisions; choosing would risk a
+    record that names a request the letter never disputed. The message gives offsets only:
+    letter text is health information.
+    """
+    for contest in contests(letter.text, item_start):
+        if contest.kept is None:
+            at = ", ".join(str(line.start()) for line in contest.lines)
+            raise InputError(
+                f"the decision lines at offsets {at} compete for one guideline block and nothing in the "
+                f"letter decides which is the disputed item; check the letter's text there",
+                source=letter.source,
+            )
+
+
+def _header_warnings(record: IMRRecord, text: str, sections: Sections) -> None:
+    """Warn, field by field, where the letter has a header block but a header field did not read."""
+    labels = header_labels(text, sections)
+    if not labels:
+        return  # no header block: the fields come from elsewhere or stay empty, as the layout has it
+    for name, words in HEADER_LABELS.items():
+        if getattr(record, name) is not None:
+            continue
+        if name not in labels:
+            message = f"the letter has a header but no readable '{words}' label"
+        elif name == "case_number":
+            message = "the letter has a 'Case Number' label but no case number of the form CM00-0000000"
+        else:
+            message = f"the letter has a '{words}' label but no readable value after it"
+        record.warnings.append(ExtractionWarning(code="unreadable_header", field=name, message=message))
 
 
 def _locate(text: str, start: int, end: int, value: str, sub: tuple[int, int]) -> tuple[int, int] | None:

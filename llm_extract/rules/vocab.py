@@ -10,6 +10,9 @@ import re
 
 __all__ = [
     "DECISION_WORD",
+    "DECISION_LINE_WORD",
+    "decision_of",
+    "label",
     "SEX_WORDS",
     "SEX_WORD",
     "SEX_WORD_RE",
@@ -22,6 +25,25 @@ __all__ = [
 
 #: The two decisions a letter gives an item, as a capturing group.
 DECISION_WORD = r"(Upheld|Overturned)"
+#: The decision words as a decision line may carry them, in group 1: a stray control character
+#: may have stood for a space inside the compound ("Up held"); :func:`decision_of` reads it.
+DECISION_LINE_WORD = r"(Up[ ]?held|Over[ ]?turned)"
+
+
+def decision_of(word: str) -> str:
+    """The decision a :data:`DECISION_LINE_WORD` match names ("Up held" -> "Upheld")."""
+    return word.replace(" ", "").capitalize()
+
+
+def label(words: str) -> str:
+    """A pattern for a layout label ("Case Number") that reads with or without its spaces.
+
+    A control character between a label's words may stand for the space or for nothing; it
+    is dropped when the text is normalised, so "Case\\0Number" reads "CaseNumber", and a line
+    break may stand for the space in PDF text. Any whitespace, or none, may separate the words.
+    """
+    return r"\s*".join(re.escape(w) for w in words.split())
+
 
 #: The nouns a letter states a patient's sex with, and the sex each names. Never a pronoun:
 #: letters that do not state the sex still say "he or she" / "his or her" in boilerplate.

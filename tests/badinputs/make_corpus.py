@@ -1,4 +1,4 @@
-"""Build the bad-input corpus (issue 11) into a folder, from the seed letters in evals/fixtures.
+"""Build the bad-input corpus (issues 11 and 20) into a folder, from the seed letters in evals/fixtures.
 
 Run ``python tests/badinputs/make_corpus.py OUT`` to look at the files; the tests call
 :func:`build`. Every case says what must come of it: an ``InputError`` whose message matches
@@ -37,13 +37,15 @@ def seed(name: str) -> Path:
 class Case:
     name: str
     path: Path
-    hole: str  # the issue's class ("1".."12" or "ok" for the already-passing ones)
+    hole: str  # the issue's class ("1".."12", "20.1", "20.2", or "ok" for the already-passing ones)
     error: str | None = None  # "InputError", or None when a record is expected
     match: str = ""  # a regex the error message must match
     case_number: str | None = None
     items: int | None = None
     warnings: set[str] = field(default_factory=set)  # codes the record must carry
     absent: list[str] = field(default_factory=list)  # strings no item may hold
+    decisions: list[str] | None = None  # each item's decision, in order, where it matters
+    warned: set[str] = field(default_factory=set)  # fields a warning must name (unreadable_header)
 
 
 def _pdf_writer(*names: str):  # type: ignore[no-untyped-def]
@@ -160,6 +162,43 @@ def build(out: str | os.PathLike[str]) -> list[Case]:
     text_case("utf16.md", base.encode("utf-16"), "8", **good)
     text_case("utf16be.md", b"\xfe\xff" + base.encode("utf-16-be"), "8", **good)
     text_case("utf8bom.md", b"\xef\xbb\xbf" + base.encode("utf-8"), "8", **good)
+    # -- 20.1: a line ending in a decision word between an item's decision line and its labels,
+    # or glued to the paragraph before one: the letter's layout says which line is the item,
+    # or, where nothing decides, the letter is refused (never a record naming the planted line).
+    baclofen = "**Baclofen 20mg #60:** Upheld\n"
+    text_case("competing_decision_line.md",  # the rationale names Baclofen, not Tramadol
+              base.replace(baclofen, baclofen + "\n**Tramadol 50mg #30:** Overturned\n", 1), "20.1",
+              warnings={"stray_decision_line"}, absent=["Tramadol"], decisions=["Upheld", "Upheld"], **good)
+    text_case("competing_named_decision_line.md",  # the rationale names both: nothing decides
+              base.replace(baclofen, baclofen + "\n**Baclofen 20mg #60 on appeal:** Overturned\n", 1), "20.1",
+              error="InputError", match=r"decision lines at offsets \d+, \d+ compete for one guideline block")
+    intro = "set forth below:\n"
+    pump = "**Outpatient placement of Baclofen pump to be done by a doctor: Upheld**\n"
+    one = dict(case_number="CM15-0052062", items=1)
+    text_case("competing_glued_line.md",  # both named; only the real line starts its own paragraph
+              other.replace(intro, intro + "The applicant appealed for the baclofen pump: Overturned\n", 1), "20.1",
+              warnings={"stray_decision_line"}, absent=["appealed"], decisions=["Upheld"], **one)
+    text_case("competing_paragraph_line.md",  # both named, both paragraphs of their own: nothing decides
+              other.replace(pump, pump + "\n**Baclofen pump on appeal: Overturned**\n", 1), "20.1",
+              error="InputError", match=r"decision lines at offsets \d+, \d+ compete for one guideline block")
+    text_case("decision_line_among_labels.md",  # before item 1's rationale label: inside item 1
+              base.replace("**Decision rationale:**", "**Zolpidem 10mg #30:** Overturned\n\n**Decision rationale:**",
+                           1),
+              "20.1", warnings={"stray_decision_line"}, decisions=["Upheld", "Upheld"], **good)
+    text_case("cut_decision_line.md",  # a line put between a request and its decision word
+              base.replace(baclofen, "**Baclofen 20mg #60:**\n\nZolpidem 10mg #30: Overturned\n\nUpheld\n", 1),
+              "20.1", error="InputError", match=r"decision lines at offsets \d+, \d+ compete for one guideline block")
+    # -- 20.2: a control character inside a label stands for a space or for nothing -------------
+    labelled = base
+    for words in ("Case Number", "Date of Injury", "Application Received", "Claims Administrator guideline",
+                  "Decision rationale"):
+        labelled = labelled.replace(words, words.replace(" ", "\x00"))
+    labelled = labelled.replace("Upheld", "Up\x00held")
+    for name, stand_in in (("nul_label.md", "\x00"), ("nul_label_as_space.md", " "), ("nul_label_as_nothing.md", "")):
+        text_case(name, labelled.replace("\x00", stand_in), "20.2", decisions=["Upheld", "Upheld"], **good)
+    broken = base.replace("01/30/2017", "01/3O/2017").replace("<b>Priority:</b>", "<b></b>")
+    text_case("unreadable_header_field.md", broken, "20.2", warnings={"unreadable_header"},
+              warned={"date_assigned", "priority"}, **good)
     # -- 12: a symbolic link loop ----------------------------------------------------------
     loop = out / "loop.md"
     if not loop.is_symlink():
