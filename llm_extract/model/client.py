@@ -291,7 +291,8 @@ class ModelClient:
         source_token = _source.set(source)
         constrained = self.settings.wants_constraint() and self.check_constraint(usage)
         schema_token = _schema.set(answer_model.model_json_schema() if constrained else None)
-        extra = {"logprobs": True} if self.settings.wants_logprobs() else {}
+        # llama.cpp returns log-probabilities only when top_logprobs is set too.
+        extra = {"logprobs": True, "top_logprobs": 1} if self.settings.wants_logprobs() else {}
         try:
             answer = client.chat.completions.create(
                 model=self.settings.model,
