@@ -12,7 +12,7 @@ from batch_helpers import write_letters
 from conftest import LETTERS
 from llm_extract import extract
 from llm_extract.batch import extract_batch
-from llm_extract.evaluation.calibration import ValueScore, at_threshold, by_source, risk_coverage
+from llm_extract.evaluation.calibration import ValueScore, at_threshold, by_source, left_open, risk_coverage
 from llm_extract.record import Category, Confidence, DrugClass, IMRRecord, Item, ValueSource
 from llm_extract.rules.confidence import (REVIEW_THRESHOLD, category_confidence, needs_review,
                                           settle_model_values)
@@ -186,3 +186,12 @@ def test_format_review_alone_writes_only_the_queue(tmp_path: Path) -> None:
     assert not (out / "items.csv").exists() and not (out / "letters.csv").exists()
     rows = [json.loads(line) for line in (out / "records.jsonl").open(encoding="utf-8")]
     assert len(rows) == 2  # the log of finished letters is kept whatever the tables
+
+
+def test_left_open_counts_what_the_rules_could_not_settle() -> None:
+    values = _values() + [ValueScore("category", "words", 0.5, True, ("contested",)),
+                          ValueScore("category", "none", 0.0, False, ("unanswered",))]
+    table = left_open(values)
+    assert table["all"] == (2, 4)  # model (wrong), neighbours (right), a kept contest (right), unanswered
+    assert table["model"] == (0, 1) and table["neighbours"] == (1, 1) and table["none"] == (0, 1)
+    assert table["contest kept by rules"] == (1, 1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ValueScore", "Flagging", "ITEM_VALUES", "by_source", "risk_coverage", "at_threshold"]
+__all__ = ["ValueScore", "Flagging", "ITEM_VALUES", "by_source", "risk_coverage", "at_threshold", "left_open"]
 
 #: The item values that carry a confidence, as scored (treatment leniently).
 ITEM_VALUES = ("treatment", "category", "drug_class")
@@ -97,3 +97,22 @@ def risk_coverage(values: Sequence[ValueScore]) -> list[Flagging]:
     # A threshold just above each distinct score flags that score and every lower one.
     thresholds = [0.0] + [round(c + 1e-6, 7) for c in cuts]
     return [at_threshold(values, t) for t in thresholds]
+
+
+def left_open(values: Iterable[ValueScore]) -> dict[str, tuple[int, int]]:
+    """The categories the rules' words, topic and dictionary left open or contested, by who answered.
+
+    ``{source: (right, total)}`` plus ``"all"``: a category answered by the neighbours or the
+    model, left unanswered, or whose two rule readings disagreed (reason ``contested``).
+    """
+    out: dict[str, list[int]] = {"all": [0, 0]}
+    for v in values:
+        if v.field != "category":
+            continue
+        if v.source in ("neighbours", "model", "none") or "contested" in v.reasons:
+            who = v.source if v.source in ("neighbours", "model", "none") else "contest kept by rules"
+            for key in ("all", who):
+                cell = out.setdefault(key, [0, 0])
+                cell[0] += v.ok
+                cell[1] += 1
+    return {k: (c[0], c[1]) for k, c in out.items()}

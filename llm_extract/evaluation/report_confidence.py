@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
-from .calibration import ITEM_VALUES, Flagging, ValueScore, at_threshold, by_source, risk_coverage
+from .calibration import ITEM_VALUES, Flagging, ValueScore, at_threshold, by_source, left_open, risk_coverage
 from .runner import Evaluation, RunResult
 from .tables import COLOURS as _COLOURS, e as _e, html_table as _html_table, md_table as _md_table
 
@@ -89,11 +89,23 @@ def md_confidence(ev: Evaluation) -> list[str]:
            f"({REVIEW_THRESHOLD:g}, chosen on dev). Per threshold: the share of item values (treatment, "
            "category, drug class) flagged, and the share of the wrong ones among them.", "",
            *_md_table(["threshold", *[n for n, _ in subs]], _threshold_rows(subs)), ""]
+    out += ["Categories the rules' words, topic and dictionary left open or contested, and who answered "
+            "them (right / total):", ""]
+    out += [f"- {n}: " + _open_cell(left_open(s.score.values)) for n, s in subs]
+    out.append("")
     dx = [(n, at_threshold([v for v in s.score.values if v.field == "diagnosis"], DIAGNOSIS_REVIEW_THRESHOLD))
           for n, s in subs]
     out += [f"Diagnoses at their review threshold ({DIAGNOSIS_REVIEW_THRESHOLD:g}): "
             + "; ".join(f"{n}: {_flag_cell(fl)}" for n, fl in dx), ""]
     return out
+
+
+def _open_cell(table: dict[str, tuple[int, int]]) -> str:
+    right, total = table["all"]
+    if not total:
+        return "none"
+    parts = [f"{who} {r}/{t}" for who, (r, t) in table.items() if who != "all"]
+    return f"{right}/{total} right ({', '.join(parts)})"
 
 
 def _risk_svg(ev: Evaluation) -> str:

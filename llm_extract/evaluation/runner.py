@@ -38,7 +38,7 @@ from ..errors import ConfigError, ExtractionError, InputError, LlmExtractError
 from .fixtures import DEFAULT_FIXTURES, Fixture, load_fixtures
 from ..record import IMRRecord
 from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
-from .calibration import ITEM_VALUES, ValueScore, at_threshold, by_source, risk_coverage
+from .calibration import ITEM_VALUES, ValueScore, at_threshold, by_source, left_open, risk_coverage
 from .scoring import (
     ITEM_FIELDS,
     LETTER_FIELDS,
@@ -337,6 +337,7 @@ def confidence_dict(values: Sequence[ValueScore], threshold: float | None = None
         "item_values": at_threshold(items, cut).as_dict(),
         "diagnoses": at_threshold(diagnoses, DIAGNOSIS_REVIEW_THRESHOLD).as_dict(),
         "risk_coverage": [f.as_dict() for f in risk_coverage(items)],
+        "left_open": {who: {"correct": c, "total": t} for who, (c, t) in left_open(values).items()},
     }
 
 
