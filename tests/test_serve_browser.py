@@ -137,3 +137,41 @@ def test_offline_view_in_chromium(tmp_path):
             assert requests == [out.as_uri()]
         finally:
             browser.close()
+
+
+def test_review_page_shows_confidence_and_the_values_to_check(tmp_path):
+    """A contested item (CM16-0231745: "Physical exam" by its words, physical medicine by its
+    topic) is listed in the review queue, its row marked, and each value shows its source."""
+    from click.testing import CliRunner
+
+    from llm_extract.cli import main
+
+    letter = PDF.parent / "CM16-0231745.pdf"
+    record = llm_extract.extract(letter, rules_only=True)
+    assert "items.0.category" in record.needs_review
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(letter, corpus / letter.name)
+    for _ in llm_extract.extract_batch([str(corpus)], rules_only=True, out_dir=tmp_path / "out"):
+        pass
+    out = tmp_path / "review.html"
+    result = CliRunner().invoke(main, ["view", str(tmp_path / "out" / "records.jsonl"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 950})
+            page.goto(out.as_uri())
+            page.wait_for_selector("#letter mark")
+            queue = page.inner_text("#review-queue")
+            assert all(path in queue for path in record.needs_review), queue
+            row = page.locator('#record tr[data-path="items.0.category"]')
+            assert "needs-review" in (row.get_attribute("class") or "")
+            assert row.locator(".review-flag").inner_text() == "check"
+            conf = record.items[0].confidence["category"]
+            assert row.locator(".conf").inner_text() == f"{conf.source.value} {round(conf.score * 100)}%"
+            settled = page.locator('#record tr[data-path="items.1.category"]')
+            assert "needs-review" not in (settled.get_attribute("class") or "")
+            page.screenshot(path=str(tmp_path / "review-queue.png"))
+        finally:
+            browser.close()
