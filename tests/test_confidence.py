@@ -195,3 +195,13 @@ def test_left_open_counts_what_the_rules_could_not_settle() -> None:
     assert table["all"] == (2, 4)  # model (wrong), neighbours (right), a kept contest (right), unanswered
     assert table["model"] == (0, 1) and table["neighbours"] == (1, 1) and table["none"] == (0, 1)
     assert table["contest kept by rules"] == (1, 1)
+
+
+def test_a_non_drug_category_from_the_model_carries_its_confidence_to_the_null_class() -> None:
+    rules = _record({"treatment": 0.99, "category": 0.0, "drug_class": 0.0})
+    rules.items[0].category = None
+    merged = rules.model_copy(deep=True)
+    merged.items[0].category = Category.REHABILITATION
+    merged.items[0].confidence["category"] = Confidence(source=ValueSource.MODEL, score=0.8)
+    settle_model_values(rules, merged)
+    assert merged.items[0].confidence["drug_class"] == merged.items[0].confidence["category"]

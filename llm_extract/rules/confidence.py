@@ -149,13 +149,15 @@ def settle_model_values(rules: IMRRecord, merged: IMRRecord) -> IMRRecord:
     """
     for old, new in zip(rules.items, merged.items):
         for name in ("treatment", "category", "drug_class"):
+            if name == "drug_class" and new.category is not Category.PHARMACEUTICAL and "category" in new.confidence:
+                # A non-drug item's null class is right exactly when its category is.
+                new.confidence[name] = new.confidence["category"].model_copy(deep=True)
+                continue
             if getattr(old, name) == getattr(new, name) and name in new.confidence:
                 continue
             if new.confidence.get(name) != old.confidence.get(name):
                 continue  # the merge already said how sure the model is
-            if name == "drug_class" and new.category is not Category.PHARMACEUTICAL and "category" in new.confidence:
-                new.confidence[name] = new.confidence["category"].model_copy(deep=True)
-            elif getattr(new, name) is None:
+            if getattr(new, name) is None:
                 new.confidence[name] = score(ValueSource.NONE, 0.0, "unanswered")
             else:
                 new.confidence[name] = score(ValueSource.MODEL, _MODEL_VALUE[name], "model_answered")
