@@ -34,6 +34,7 @@ _BODY = {"requestBody": {"required": True, "content": {
 
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
 async def page(state: State) -> HTMLResponse:
+    """The review page, empty, with its upload form (not in the OpenAPI document: not an API)."""
     config = state.config
     return HTMLResponse(render_page(mode="server", title="IMR letter review", rules_only_server=config.rules_only,
                                     letters_dir=config.letters_dir is not None),
