@@ -278,6 +278,26 @@ def test_review_page(client):
     assert 'id="upload"' in r.text and "http://" not in r.text and "https://" not in r.text
 
 
+def test_review_page_assets_are_the_files_the_offline_view_inlines(client):
+    """GET / links its stylesheet and script from /static (its CSP runs no inline script);
+    they are the very text that `llm-extract view` inlines: one copy of each."""
+    import re
+
+    from llm_extract.serve.view import render_page
+
+    page, offline = client.get("/").text, render_page([])
+    assets = re.findall(r'<(?:link rel="stylesheet" href|script src)="(static/[^"]+)"', page)
+    assert sorted(assets) == ["static/review.css", "static/review.js"]
+    for href in assets:
+        r = client.get("/" + href)
+        assert r.status_code == 200 and r.headers["content-type"].split(";")[0] in ("text/css", "text/javascript", "application/javascript")
+        assert len(r.text) > 1000 and r.text in offline and r.text not in page
+    # Every <script> left in the page is JSON data, which no browser runs.
+    assert all('type="application/json"' in tag or "src=" in tag for tag in re.findall(r"<script[^>]*>", page))
+    assert "script-src 'self'" in client.get("/").headers["content-security-policy"]
+    assert_problem(client.get("/static/no-such.js"), 404, "NotFound")
+
+
 # -- review and fixtures -------------------------------------------------------------------
 def test_review_spans_index_the_returned_text(client):
     r = client.post("/v1/review", files=upload(PDF))

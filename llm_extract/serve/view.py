@@ -1,14 +1,16 @@
 """The review view: a letter's text with every evidence span highlighted beside its record.
 
-One HTML page with its stylesheet and script inline (:mod:`.view_assets`), used twice:
-``GET /`` serves it empty with an upload form (``mode="server"``), and ``llm-extract view``
-writes it with the records and their letters' texts embedded (``mode="offline"``): one
-self-contained file that loads nothing from the network (its Content-Security-Policy
-forbids it).
+One HTML page, used twice: ``GET /`` serves it empty with an upload form (``mode="server"``),
+its stylesheet and script linked from ``/static``, and ``llm-extract view`` writes it with the
+records and their letters' texts embedded (``mode="offline"``): one self-contained file, the
+same stylesheet and script inline, that loads nothing from the network (its
+Content-Security-Policy forbids it). The one copy of each is ``static/review.css`` and
+``static/review.js`` in this package.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -19,12 +21,19 @@ from typing import Any
 import llm_extract
 from llm_extract import IMRRecord
 
-from .view_assets import CSS, JS
+__all__ = ["render_page", "entry", "entries_from_jsonl", "entries_from_results", "is_results_json", "STATIC_DIR"]
 
-__all__ = ["render_page", "entry", "entries_from_jsonl", "entries_from_results", "is_results_json"]
+#: The page's stylesheet and script (package data; ``GET /static/...`` serves this folder).
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 _CSP_OFFLINE = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
                 "img-src data:; connect-src 'none'")
+
+
+@functools.cache
+def _asset(name: str) -> str:
+    """A file of :data:`STATIC_DIR`, for the offline page to inline."""
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
 
 
 def _script_json(data: Any) -> str:
@@ -64,19 +73,23 @@ def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline"
     else:
         controls = ""
     picker = '<label style="display:none">letter <select id="entry"></select></label>'
+    if mode == "server":  # relative, so that the page also works behind a path prefix
+        style, script = '<link rel="stylesheet" href="static/review.css">', '<script src="static/review.js"></script>'
+    else:  # the leading newline keeps the inlined page as it was when the assets were strings
+        style, script = f"<style>\n{_asset('review.css')}</style>", f"<script>\n{_asset('review.js')}</script>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 {csp}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
-<style>{CSS}</style>
+{style}
 </head><body>
 <header><h1>{html.escape(title)}</h1>{controls}{picker}<span id="status"></span></header>
 <main><div id="letter"><p class="empty">{"Upload a letter to see its values in the text." if mode == "server" else "No records."}</p></div>
 <div id="record"></div></main>
 <script type="application/json" id="review-config">{_script_json(config)}</script>
 <script type="application/json" id="review-data">{_script_json(data)}</script>
-<script>{JS}</script>
+{script}
 </body></html>
 """
 

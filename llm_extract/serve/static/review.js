@@ -1,62 +1,3 @@
-"""The review view's stylesheet and script (one copy, used by GET / and the offline file)."""
-
-CSS = r"""
-:root { --hdr:#cfe2ff; --rev:#e4d4f7; --pat:#cdeccd; --dia:#ffdcaa; --req:#fff1a0; --up:#f6bcbc;
-  --ov:#b6e8c4; --gl:#c4ecef; --rat:#ececec; --cat:#ffd0e8; --oth:#dddddd; }
-* { box-sizing: border-box; }
-body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color:#1d1d1f; background:#f6f6f7; }
-header { padding:8px 14px; background:#223; color:#fff; display:flex; gap:14px; align-items:center; flex-wrap:wrap; }
-header h1 { font-size:16px; margin:0 10px 0 0; }
-header form, header label { display:flex; gap:6px; align-items:center; }
-header input[type=text], header input[type=password], header select { padding:3px 5px; }
-#status { font-size:13px; }
-#status.error { color:#ffb4b4; font-weight:600; }
-main { display:grid; grid-template-columns: minmax(0,1.25fr) minmax(360px,1fr); gap:10px; padding:10px; height:calc(100vh - 52px); }
-#letter { background:#fff; border:1px solid #ccc; padding:12px 16px; overflow:auto; white-space:pre-wrap;
-  font:13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; }
-#letter .empty { color:#777; font-family:system-ui, sans-serif; }
-#record { background:#fff; border:1px solid #ccc; padding:10px 12px; overflow:auto; }
-mark { border-radius:2px; padding:0 1px; color:inherit; cursor:pointer; }
-mark.k-header{background:var(--hdr)} mark.k-reviewer{background:var(--rev)} mark.k-patient{background:var(--pat)}
-mark.k-diagnosis{background:var(--dia)} mark.k-request{background:var(--req)} mark.k-upheld{background:var(--up)}
-mark.k-overturned{background:var(--ov)} mark.k-guideline{background:var(--gl)} mark.k-rationale{background:var(--rat)}
-mark.k-category{background:var(--cat)} mark.k-other{background:var(--oth)}
-mark.flash { outline:3px solid #e08a00; }
-.legend { display:flex; flex-wrap:wrap; gap:4px 10px; font-size:12px; margin:4px 0 8px; }
-.legend span { padding:0 5px; border-radius:3px; }
-.summary { font-size:15px; margin:2px 0 8px; }
-.badge { display:inline-block; padding:1px 7px; border-radius:10px; font-weight:700; font-size:12px; }
-.badge.Upheld { background:#c62828; color:#fff; } .badge.Overturned { background:#2e7d32; color:#fff; }
-.warnings { background:#fff4e0; border:1px solid #f0b34a; padding:6px 8px; margin:6px 0; border-radius:4px; }
-.conf { font-size:11px; color:#555; margin-left:6px; } .review-flag { background:#b23a48; color:#fff; font-size:11px;
-  padding:0 4px; border-radius:3px; margin-left:4px; cursor:help; } tr.needs-review td { background:#fdecee; }
-.review { padding:4px 8px; margin:6px 0; border-radius:4px; background:#eef7ee; } .review.pending { background:#fdecee; }
-button.needs-review { border-color:#b23a48; color:#b23a48; }
-.warnings li { margin:2px 0; } .warn-flag { color:#c77700; font-weight:700; margin-left:4px; cursor:help; }
-table.fields { width:100%; border-collapse:collapse; margin-bottom:6px; }
-table.fields td { padding:2px 4px; vertical-align:top; border-bottom:1px solid #eee; }
-table.fields td.name { width:34%; font-size:12px; color:#444; white-space:nowrap; }
-table.fields td.name .dot { display:inline-block; width:9px; height:9px; border-radius:2px; margin-right:4px; }
-table.fields input, table.fields select, table.fields textarea { width:100%; font:inherit; padding:2px 4px; border:1px solid #ccd; }
-table.fields textarea { height:4.5em; }
-.has-span { cursor:pointer; } .no-span td.name { color:#999; }
-.flagged input, .flagged select, .flagged textarea { border-color:#e08a00; background:#fff8ec; }
-.changed input, .changed select, .changed textarea { border-color:#2962ff; }
-.item { border:1px solid #ddd; border-radius:5px; margin:8px 0; padding:5px 7px; }
-.item.Upheld { border-left:5px solid #c62828; } .item.Overturned { border-left:5px solid #2e7d32; }
-.item h3 { font-size:14px; margin:2px 0 4px; }
-.chips { display:flex; flex-wrap:wrap; gap:3px; margin-top:2px; }
-.chips button { font-size:11px; padding:0 5px; border:1px solid #bbb; border-radius:8px; background:#f5f5f5; cursor:pointer; }
-.save { border-top:2px solid #ddd; margin-top:10px; padding-top:8px; display:flex; gap:6px; align-items:center; flex-wrap:wrap; }
-.save .msg { font-size:13px; } .save .msg.error { color:#b00020; white-space:pre-wrap; } .save .msg.ok { color:#1b5e20; }
-.note { background:#fdecea; border:1px solid #e57373; padding:6px; border-radius:4px; }
-.eval { border:1px solid #999; padding:4px 6px; margin:6px 0; border-radius:4px; font-size:13px; }
-.eval table { border-collapse:collapse; } .eval td { border-top:1px solid #ddd; padding:1px 6px; vertical-align:top; }
-.eval .got { color:#b71c1c; } .eval .want { color:#1b5e20; } .eval .ok { color:#1b5e20; }
-.prov { font-size:12px; color:#555; margin-top:8px; }
-"""
-
-JS = r"""
 (function () {
   "use strict";
   const CFG = JSON.parse(document.getElementById("review-config").textContent);
@@ -454,4 +395,3 @@ JS = r"""
     });
   });
 })();
-"""
