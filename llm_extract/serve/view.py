@@ -18,6 +18,7 @@ from typing import Any
 
 import llm_extract
 from llm_extract import IMRRecord
+from llm_extract.reading import SUFFIXES
 
 from .view_assets import CSS, JS
 
@@ -56,7 +57,7 @@ def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline"
                 '  <button type="submit" id="open-letter">Open</button></form>')
         controls = f"""
 <form id="upload">
-  <input type="file" id="file" name="file" accept=".pdf,.txt,.text,.html,.htm,.md,.markdown">
+  <input type="file" id="file" name="file" accept="{",".join(SUFFIXES)}">
   <label title="deterministic pass only"><input type="checkbox" id="rules-only" {checked}> rules only</label>
   <button type="submit" id="extract">Extract</button>
 </form>{pick}
