@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from typing import Any
+
+from .cost import Cost
 
 __all__ = ["LlmExtractError", "ConfigError", "InputError", "ModelError", "ExtractionError",
            "redact", "register_secret"]
@@ -73,8 +76,10 @@ class ModelError(LlmExtractError):
 class ExtractionError(LlmExtractError):
     """The model answered, but no answer validated after every re-ask.
 
-    ``last_answer`` holds the last raw answer, ``usage`` the tokens spent on all attempts,
-    and ``rules_record`` the record the deterministic pass produced on its own.
+    ``last_answer`` holds the last raw answer, ``cost`` the tokens and calls spent on all
+    attempts (a :class:`~llm_extract.cost.Cost`), and ``rules_record`` the record the
+    deterministic pass produced on its own. ``usage=`` (a mapping with ``calls``) is still
+    accepted in place of ``cost=``, and :attr:`usage` still reads as that mapping.
     """
 
     def __init__(
@@ -83,10 +88,16 @@ class ExtractionError(LlmExtractError):
         *,
         source: str | None = None,
         last_answer: str | None = None,
-        usage: dict[str, int] | None = None,
+        cost: Cost | None = None,
+        usage: Mapping[str, int] | None = None,
         rules_record: Any = None,
     ) -> None:
         self.last_answer = last_answer
-        self.usage = usage or {}
+        self.cost = cost if cost is not None else Cost.model_validate(dict(usage or {}))
         self.rules_record = rules_record
         super().__init__(message, source=source)
+
+    @property
+    def usage(self) -> dict[str, int]:
+        """The tokens and calls spent, in the older mapping shape (``prompt_tokens``, ``calls``...)."""
+        return self.cost.usage_dict()

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -171,8 +170,12 @@ import sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from batch_helpers import slow_extract
 from llm_extract.batch.runner import extract_batch
-for _ in extract_batch([{folder!r}], out_dir={out!r}, extract_fn=slow_extract, concurrency=2):
-    pass
+# One line per letter reported done (its record is fsynced by then); after the 8th the
+# run holds here, mid-batch with work in flight, until the parent kills it.
+for n, _ in enumerate(extract_batch([{folder!r}], out_dir={out!r}, extract_fn=slow_extract, concurrency=2), 1):
+    print(n, flush=True)
+    if n == 8:
+        sys.stdin.readline()
 """
 
 
@@ -180,16 +183,16 @@ def test_run_killed_with_sigkill_and_resumed_loses_and_duplicates_nothing(tmp_pa
     paths = write_letters(tmp_path / "in", 40)
     out = tmp_path / "out"
     script = _KILLED_RUN.format(root=str(ROOT), tests=str(ROOT / "tests"), folder=str(tmp_path / "in"), out=str(out))
-    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     records = out / "records.jsonl"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if records.exists() and records.read_bytes().count(b"\n") >= 8:
+    assert proc.stdout is not None
+    for line in proc.stdout:  # blocks until the run reports a letter (or ends)
+        if line.strip() == "8":
             break
-        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
     before = records.read_bytes()
     complete = before[: before.rfind(b"\n") + 1]
     n_before = complete.count(b"\n")

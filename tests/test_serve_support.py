@@ -17,11 +17,14 @@ MD = LETTERS / "002_9bc453546c16a93c.md"
 
 
 @contextlib.contextmanager
-def fake_endpoint(mode: str, *, sleep: float = 3.0) -> Iterator[str]:
+def fake_endpoint(mode: str, *, sleep: float = 3.0, hold: threading.Event | None = None,
+                  log: list[str] | None = None) -> Iterator[str]:
     """A loopback OpenAI-compatible server: ``mode`` "error" answers 500 to completions,
     "slow" sleeps before answering, "ok" only answers /models, "invalid" answers every
     completion with a valid HTTP 200 chat completion whose content never validates.
-    Yields its base URL."""
+    In "slow" mode with ``hold``, a completion waits for ``hold`` (set on exit; ``sleep`` at
+    most), and ``log`` gets "received" and "answered" for each, so a test can tell that a
+    reply came before the endpoint answered any request, by order, not by a clock. Yields its base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -45,7 +48,14 @@ def fake_endpoint(mode: str, *, sleep: float = 3.0) -> Iterator[str]:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             if mode == "slow":
-                time.sleep(sleep)
+                if log is not None:
+                    log.append("received")
+                if hold is not None:
+                    hold.wait(sleep)  # answers after ``sleep`` at most, or when released
+                else:
+                    time.sleep(sleep)
+                if log is not None:
+                    log.append("answered")
             if mode == "invalid":
                 self._json(200, {
                     "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": "fake",
@@ -62,5 +72,7 @@ def fake_endpoint(mode: str, *, sleep: float = 3.0) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
+        if hold is not None:
+            hold.set()  # release the requests still held, so their threads end
         server.shutdown()
         server.server_close()

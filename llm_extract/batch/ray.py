@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
-import functools
 import logging
 import os
 import time
@@ -37,9 +36,8 @@ from ..errors import ConfigError
 from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
 from .inputs import InputLike, file_info, iter_inputs
-from .outputs import check_formats, pyarrow_modules
-from .runner import BatchSummary, check_extract_kwargs as _check_extract_kwargs
-from .runner import default_extract as _default_extract, describe_failure as _describe
+from .options import BatchOptions
+from .runner import BatchSummary, describe_failure as _describe
 from .store import OutputStore
 
 __all__ = ["extract_batch_ray", "ray_module"]
@@ -119,16 +117,12 @@ def extract_batch_ray(
     ``extract_fn`` and ``extract_kwargs`` as for :func:`~llm_extract.batch.runner.extract_batch`.
     """
     ray = ray_module()
-    formats = check_formats(formats)
-    if "parquet" in formats:
-        pyarrow_modules()
+    # The keywords the local batch shares, checked the same way (BatchOptions).
+    options = BatchOptions(out_dir=out_dir, rules_only=rules_only, formats=formats, extract_fn=extract_fn,
+                           fsync=fsync, progress=progress, extract_kwargs=extract_kwargs)
+    formats, extract_fn = options.formats, options.extract
     if in_flight < 1 or chunk_size < 1:
         raise ConfigError("in_flight and chunk_size must be at least 1")
-    if extract_fn is None:
-        _check_extract_kwargs(extract_kwargs)
-        extract_fn = functools.partial(_default_extract, rules_only=rules_only, **extract_kwargs)
-    elif extract_kwargs:
-        raise ConfigError(f"extract_fn replaces extract(); cannot also pass {', '.join(extract_kwargs)}")
     _init_ray(ray, address, num_cpus)
     cpus = int(ray.cluster_resources().get("CPU", 1))
     limit = max_tasks_in_flight or max(2, 2 * cpus)

@@ -23,23 +23,23 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, ParamSpec
 
-from .outputs import check_formats, pyarrow_modules
-from .inputs import InputLike, Shard, file_info, file_sha256, iter_inputs, parse_shard
+from .inputs import InputLike, Shard, file_info, file_sha256, iter_inputs
+from .options import Backoff, BatchOptions, Clock, ExtractFn, SystemClock, check_extract_kwargs, default_extract  # noqa: F401  # re-exported: the names' old home
 from .store import OutputStore
-from ..errors import ConfigError, LlmExtractError, ModelError, redact
+from ..errors import LlmExtractError, ModelError, redact
 from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
 
-__all__ = ["BatchResult", "BatchRun", "BatchSummary", "extract_batch", "aextract_batch"]
+__all__ = ["BatchResult", "BatchRun", "BatchSummary", "BatchOptions", "Backoff", "Clock", "SystemClock",
+           "extract_batch", "aextract_batch"]
 
 log = logging.getLogger("llm_extract.batch")
 
 Status = Literal["done", "cached", "duplicate", "failed"]
-ExtractFn = Callable[[Letter], IMRRecord]
 _MISSING = object()
+_P = ParamSpec("_P")
 
 
 @dataclass
@@ -122,30 +122,6 @@ class _Outcome:
     described: tuple[str, str, int | None] | None = None  # (type, message, status) from a process
 
 
-def _default_extract(letter: Letter, *, rules_only: bool, **kwargs: Any) -> IMRRecord:
-    # Imported late: the pipeline pulls in the model stack, which a rules-only or injected
-    # batch does not need, and a broken optional piece must fail per letter, not at import.
-    from ..pipeline import extract
-
-    return extract(letter, rules_only=rules_only, **kwargs)
-
-
-def _check_extract_kwargs(kwargs: dict[str, Any]) -> None:
-    """Reject options the installed pipeline does not take, once, instead of once per letter."""
-    if not kwargs:
-        return
-    import inspect
-
-    from ..pipeline import extract
-
-    params = inspect.signature(extract).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    unknown = sorted(set(kwargs) - set(params))
-    if unknown:
-        raise ConfigError(f"extract() does not take {', '.join(unknown)}")
-
-
 def _describe(exc: BaseException) -> tuple[str, str, int | None]:
     """(type, message, HTTP status) of a failure, without echoing the letter's text."""
     status = getattr(exc, "status", None) if isinstance(exc, ModelError) else None
@@ -173,87 +149,27 @@ def _retryable(out: _Outcome) -> bool:
     return etype == "ModelError" and (status is None or status == 429 or status >= 500)
 
 
-class Clock(Protocol):
-    """What :class:`Backoff` needs of time; tests pass a fake that records instead of sleeping."""
-
-    def monotonic(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-class Backoff:
-    """How long new work waits after the endpoint said it is overloaded or down.
-
-    Each retryable failure waits ``low`` seconds, doubling up to ``high``; a success resets
-    it. ``delays`` records every wait chosen.
-    """
-
-    def __init__(self, low: float = 1.0, high: float = 60.0, *, clock: Clock | None = None) -> None:
-        self.low, self.high = low, high
-        self.clock: Clock = clock or SystemClock()
-        self.delay = 0.0
-        self.not_before = 0.0
-        self.delays: list[float] = []
-
-    def failed(self) -> None:
-        self.delay = min(self.high, max(self.low, self.delay * 2))
-        self.not_before = self.clock.monotonic() + self.delay
-        self.delays.append(self.delay)
-
-    def succeeded(self) -> None:
-        self.delay = 0.0
-
-    def remaining(self) -> float:
-        """Seconds still to wait before new work may start (0 or less: none)."""
-        return self.not_before - self.clock.monotonic()
-
-
 class BatchRun:
     """An iterator of :class:`BatchResult`; after it is exhausted ``summary`` holds the counts.
 
     Use it as a context manager (or exhaust it) so an early ``break`` closes the logs.
     """
 
-    def __init__(
-        self,
-        inputs: Iterable[InputLike] | InputLike,
-        *,
-        out_dir: str | os.PathLike[str] | None,
-        extract_fn: ExtractFn,
-        concurrency: int,
-        executor: Literal["thread", "process"],
-        shard: Shard | None,
-        formats: Sequence[str],
-        fsync: bool,
-        backoff: Backoff,
-        stop_after_failures: int | None,
-        progress: bool,
-        total: int | None,
-    ) -> None:
-        if concurrency < 1:
-            raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
+    def __init__(self, inputs: Iterable[InputLike] | InputLike, options: BatchOptions, *,
+                 total: int | None = None) -> None:
+        self.options = options
         self.summary = BatchSummary()
-        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.out_dir = options.out_path
         self._inputs = inputs
-        self._extract = extract_fn
-        self._concurrency = concurrency
-        self._executor_kind = executor
-        self._shard = shard
-        self._formats = tuple(formats)
-        self._fsync = fsync
-        self.backoff = backoff
-        self._stop_after = stop_after_failures
-        self._progress = progress
+        self._extract = options.extract
+        self._concurrency = options.concurrency
+        self._executor_kind = options.executor
+        self._shard = options.shard if isinstance(options.shard, Shard) else None
+        self._formats = tuple(options.formats)
+        self._fsync = options.fsync
+        self.backoff = options.backoff if isinstance(options.backoff, Backoff) else Backoff(*options.backoff)
+        self._stop_after = options.stop_after_failures
+        self._progress = options.progress
         self._total = total
         self._lock = threading.Lock()
         # Hashes being extracted now, so a second copy waits for the first instead of
@@ -616,53 +532,41 @@ def extract_batch(
     seconds, doubling up to its maximum (or a :class:`Backoff`, e.g. with a test clock). ``stop_after_failures``: stop after that many
     failures in a row (the run is resumable).
     """
-    formats = check_formats(formats)
-    if "parquet" in formats and out_dir is not None:
-        pyarrow_modules()  # a missing extra fails now, not after hours of extraction
-    if extract_fn is None:
-        _check_extract_kwargs(extract_kwargs)
-        extract_fn = functools.partial(_default_extract, rules_only=rules_only, **extract_kwargs)
-    elif extract_kwargs:
-        raise ConfigError(f"extract_fn replaces extract(); cannot also pass {', '.join(extract_kwargs)}")
+    options = BatchOptions(
+        out_dir=out_dir, rules_only=rules_only, concurrency=concurrency, executor=executor, shard=shard,
+        formats=formats, extract_fn=extract_fn, fsync=fsync, backoff=backoff,
+        stop_after_failures=stop_after_failures, progress=progress, extract_kwargs=extract_kwargs,
+    )
     total = None
     if progress and isinstance(inputs, (list, tuple, str, os.PathLike)):
         total = count_inputs(inputs)
-    if not isinstance(backoff, Backoff):
-        backoff = Backoff(*backoff)
-    return BatchRun(
-        inputs, out_dir=out_dir, extract_fn=extract_fn, concurrency=concurrency, executor=executor,
-        shard=parse_shard(shard), formats=formats, fsync=fsync, backoff=backoff,
-        stop_after_failures=stop_after_failures, progress=progress, total=total,
-    )
+    return BatchRun(inputs, options, total=total)
 
 
-async def aextract_batch(
-    inputs: Iterable[InputLike] | InputLike,
-    *,
-    out_dir: str | os.PathLike[str] | None = None,
-    rules_only: bool = False,
-    concurrency: int = 1,
-    executor: Literal["thread", "process"] = "thread",
-    shard: str | Shard | None = None,
-    formats: Sequence[str] = ("jsonl", "csv"),
-    extract_fn: ExtractFn | None = None,
-    fsync: bool = True,
-    backoff: tuple[float, float] | Backoff = (1.0, 60.0),
-    stop_after_failures: int | None = None,
-    progress: bool = False,
-    **extract_kwargs: Any,
-) -> AsyncIterator[BatchResult]:
+def _keywords_of(like: Callable[_P, Any]) -> Callable[[Callable[..., AsyncIterator[BatchResult]]],
+                                                       Callable[_P, AsyncIterator[BatchResult]]]:
+    """Give the decorated function ``like``'s parameters (for type checkers and ``help()``),
+    so that the batch's keywords are written once, in :func:`extract_batch`."""
+    import inspect
+
+    def give(fn: Callable[..., AsyncIterator[BatchResult]]) -> Callable[_P, AsyncIterator[BatchResult]]:
+        fn.__signature__ = inspect.signature(like).replace(  # type: ignore[attr-defined]  # a function attribute inspect reads
+            return_annotation=inspect.signature(fn).return_annotation)
+        return fn
+
+    return give
+
+
+@_keywords_of(extract_batch)
+async def aextract_batch(inputs: Iterable[InputLike] | InputLike, **keywords: Any) -> AsyncIterator[BatchResult]:
     """Async variant of :func:`extract_batch` (same arguments): ``async for r in ...``.
 
     The batch runs on a worker thread, one result at a time, so the event loop stays free
-    and the queue between them never grows past one result. ``extract_kwargs`` go to
-    :func:`llm_extract.extract` (``model=``, ``prompt=``, ...), as for :func:`extract_batch`.
+    and the queue between them never grows past one result. The keywords are
+    :func:`extract_batch`'s (its signature is this one's); the rest go to
+    :func:`llm_extract.extract` (``model=``, ``prompt=``, ...), as there.
     """
-    run = extract_batch(
-        inputs, out_dir=out_dir, rules_only=rules_only, concurrency=concurrency, executor=executor,
-        shard=shard, formats=formats, extract_fn=extract_fn, fsync=fsync, backoff=backoff,
-        stop_after_failures=stop_after_failures, progress=progress, **extract_kwargs,
-    )
+    run = extract_batch(inputs, **keywords)
     try:
         while True:
             result = await asyncio.to_thread(next, run, _MISSING)
@@ -673,7 +577,6 @@ async def aextract_batch(
         await asyncio.to_thread(run.close)
 
 
-# Shared with the Ray engine (llm_extract.batch.ray).
-default_extract = _default_extract
-check_extract_kwargs = _check_extract_kwargs
+# Shared with the Ray engine (llm_extract.batch.ray); default_extract and
+# check_extract_kwargs now live in .options and are still importable from here.
 describe_failure = _describe

@@ -34,10 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cost import Cost
 from ..errors import ConfigError, ExtractionError, InputError, LlmExtractError
 from .fixtures import DEFAULT_FIXTURES, Fixture, load_fixtures
 from ..record import IMRRecord
 from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
+from .results import LedgerEntry, LetterCost, LetterResult, Results, RunEntry
 from .calibration import ITEM_VALUES, ValueScore, at_threshold, by_source, left_open, risk_coverage
 from .scoring import (
     ITEM_FIELDS,
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RULES_ONLY", "RunSpec", "LetterCost", "RunResult", "FieldChange", "Evaluation", "evaluate",
-    "compare", "load_results", "SUMMARY_METRICS",
+    "compare", "load_results", "SUMMARY_METRICS", "Results", "RunEntry", "LetterResult",
 ]
 
 #: The name of the deterministic-pass run.
@@ -86,24 +88,6 @@ class RunSpec:
     def name(self) -> str:
         """``prompt × model``, or ``rules-only``."""
         return RULES_ONLY if self.rules_only else f"{self.prompt} × {self.model}"
-
-
-@dataclass
-class LetterCost:
-    """What extracting one letter cost in one run."""
-
-    name: str
-    seconds: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    model_calls: int = 0
-    reasks: int = 0
-    #: Answered from the model pass's cache in this evaluation.
-    cache_hit: bool = False
-    #: False when the answers came from a cache filled outside ``evaluate``: cost unknown.
-    cost_known: bool = True
-    failed: str | None = None
-    error_type: str | None = None
 
 
 @dataclass
@@ -252,7 +236,11 @@ class Evaluation:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything in results.json: settings, version, per-run figures and per-letter scores."""
-        return {
+        return self.to_results().model_dump()
+
+    def to_results(self) -> Results:
+        """results.json as its typed model (:mod:`.results`)."""
+        return Results.model_validate({
             "project": "llm-extract",
             "version": self.version,
             "created": self.created,
@@ -278,12 +266,12 @@ class Evaluation:
                  "current": c.current, "worse": c.worse, "regression": c.regression}
                 for c in self.changes
             ],
-        }
+        })
 
 
-def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> dict[str, Any]:
+def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> RunEntry:
     costs = {c.name: c for c in run.costs}
-    return {
+    return RunEntry(**{
         "name": run.name,
         "prompt": run.spec.prompt,
         "model": run.spec.model,
@@ -300,7 +288,7 @@ def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> dict[st
             for sub in [run.split(name)]
         },
         "letters": [
-            {
+            LetterResult(**{
                 "name": ls.name,
                 "failed": ls.failed,
                 "all_right": ls.all_right,
@@ -313,11 +301,11 @@ def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> dict[st
                 # A held-out letter's wrong answers are counted, not shown (module docstring).
                 "errors": [] if ls.name in withheld else ls.errors,
                 **({"errors_withheld": len(ls.errors)} if ls.name in withheld else {}),
-                "cost": {k: v for k, v in vars(costs[ls.name]).items() if k != "name"},
-            }
+                "cost": costs[ls.name],
+            })
             for ls in run.score.letters
         ],
-    }
+    })
 
 
 def confidence_dict(values: Sequence[ValueScore], threshold: float | None = None) -> dict[str, Any]:
@@ -350,7 +338,7 @@ def _ledger_key(settings: Settings, endpoint: str, prompt_ref: str, text_sha256:
                         part="eval-ledger")
 
 
-def remember_cost(settings: Settings, prompt_ref: str, text_sha256: str, cost: dict[str, Any],
+def remember_cost(settings: Settings, prompt_ref: str, text_sha256: str, cost: Cost | dict[str, Any],
                   failure: ExtractionError | InputError | None = None) -> None:
     """Keep what one letter's answer cost (or how it failed) beside the cached answers.
 
@@ -362,11 +350,20 @@ def remember_cost(settings: Settings, prompt_ref: str, text_sha256: str, cost: d
     from ..pipeline import answer_cache, model_client
 
     key = _ledger_key(settings, model_client(settings).endpoint, prompt_ref, text_sha256)
+    spent = cost if isinstance(cost, Cost) else Cost.model_validate(cost)
     if failure is None:
-        entry = {"kind": "cost", "cost": cost}
+        entry = LedgerEntry(kind="cost", cost=spent)
     else:
-        entry = {"kind": "failure", "error": failure.message, "error_type": type(failure).__name__, "cost": cost}
-    answer_cache(settings.cache_dir).put(key, entry, {})
+        entry = LedgerEntry(kind="failure", cost=spent, error=failure.message, error_type=type(failure).__name__)
+    answer_cache(settings.cache_dir).put(key, entry.stored(), {})
+
+
+def _ledger_entry(stored: Any) -> LedgerEntry | None:
+    """A ledger entry read from the cache; None when there is none (or it is not one)."""
+    try:
+        return LedgerEntry.model_validate(stored) if stored else None
+    except ValueError:
+        return None  # not written by remember_cost: the letter is asked again
 
 
 def _run_settings(settings: Settings) -> dict[str, Any]:
@@ -386,12 +383,12 @@ def _rules_run(fixtures: Sequence[Fixture], letters: dict[str, Any], progress: P
             rec = extract(letters[fx.name], rules_only=True)
         except LlmExtractError as exc:
             scores.append(failed_letter(fx.name, fx.label, str(exc), RULES_FIELDS))
-            costs.append(LetterCost(fx.name, failed=str(exc), error_type=type(exc).__name__))
+            costs.append(LetterCost(name=fx.name, failed=str(exc), error_type=type(exc).__name__))
             if progress:
                 progress(f"[{spec.name}] {fx.name}: failed: {exc}")
             continue
         scores.append(score_letter(fx.name, rec, fx.label, RULES_FIELDS))
-        costs.append(LetterCost(fx.name, seconds=rec.provenance.seconds))
+        costs.append(LetterCost(name=fx.name, seconds=rec.provenance.seconds))
     return RunResult(spec, Score(scores), costs, {"rules_only": True}, tuple(f for f in ALL_FIELDS if f in RULES_FIELDS))
 
 
@@ -406,11 +403,11 @@ def _model_run(spec: RunSpec, settings: Settings, fixtures: Sequence[Fixture], l
     for n, fx in enumerate(fixtures, start=1):
         letter = letters[fx.name]
         key = _ledger_key(settings, endpoint, spec.prompt or "", letter.sha256)
-        entry = (ledger.get(key) or {}).get("answer") or {}
-        if entry.get("kind") == "failure" and not retry_failed:
-            reason = entry["error"]
+        entry = _ledger_entry((ledger.get(key) or {}).get("answer"))
+        if entry is not None and entry.kind == "failure" and not retry_failed:
+            reason = entry.error or ""
             scores.append(failed_letter(fx.name, fx.label, reason))
-            costs.append(LetterCost(fx.name, **entry["cost"], failed=reason, error_type=entry["error_type"]))
+            costs.append(LetterCost(name=fx.name, **entry.cost.spent(), failed=reason, error_type=entry.error_type))
             if progress:
                 progress(f"[{spec.name}] {n}/{len(fixtures)} {fx.name}: failed before (recorded): {reason}")
             continue
@@ -420,32 +417,27 @@ def _model_run(spec: RunSpec, settings: Settings, fixtures: Sequence[Fixture], l
         except ConfigError:
             raise  # the run cannot work at all (unknown model, missing extra): stop, say why
         except LlmExtractError as exc:
-            usage = getattr(exc, "usage", {}) or {}
-            cost = {"seconds": time.perf_counter() - started,
-                    "prompt_tokens": usage.get("prompt_tokens", 0),
-                    "completion_tokens": usage.get("completion_tokens", 0),
-                    "model_calls": usage.get("calls", 0), "reasks": usage.get("reasks", 0)}
+            spent = exc.cost if isinstance(exc, ExtractionError) else Cost()
+            cost = spent.model_copy(update={"seconds": time.perf_counter() - started})
             reason = exc.message
             if isinstance(exc, (ExtractionError, InputError)):
                 # Deterministic for this prompt, model and letter: remember it.
                 remember_cost(settings, spec.prompt or "", letter.sha256, cost, failure=exc)
             scores.append(failed_letter(fx.name, fx.label, reason))
-            costs.append(LetterCost(fx.name, **cost, failed=reason, error_type=type(exc).__name__))
+            costs.append(LetterCost(name=fx.name, **cost.spent(), failed=reason, error_type=type(exc).__name__))
             if progress:
                 progress(f"[{spec.name}] {n}/{len(fixtures)} {fx.name}: failed: {reason}")
             continue
         prov = rec.provenance
-        measured = {"seconds": prov.seconds, "prompt_tokens": prov.prompt_tokens,
-                    "completion_tokens": prov.completion_tokens, "model_calls": prov.model_calls,
-                    "reasks": prov.reasks}
+        measured = Cost.measured(prov)
         if prov.cache_hit:
-            if entry.get("kind") == "cost":
-                cost = LetterCost(fx.name, **entry["cost"], cache_hit=True)
+            if entry is not None and entry.kind == "cost":
+                cost = LetterCost(name=fx.name, **entry.cost.spent(), cache_hit=True)
             else:
-                cost = LetterCost(fx.name, **measured, cache_hit=True, cost_known=False)
+                cost = LetterCost(name=fx.name, **measured.spent(), cache_hit=True, cost_known=False)
         else:
             remember_cost(settings, spec.prompt or "", letter.sha256, measured)
-            cost = LetterCost(fx.name, **measured)
+            cost = LetterCost(name=fx.name, **measured.spent())
         scores.append(score_letter(fx.name, rec, fx.label))
         costs.append(cost)
         if progress:
@@ -590,8 +582,12 @@ def _shown_path(path: Path) -> str:
         return os.fspath(path)
 
 
-def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A results.json written by a previous evaluation (``path`` may be its folder)."""
+def load_results(path: str | os.PathLike[str]) -> Results:
+    """A results.json written by a previous evaluation (``path`` may be its folder), validated.
+
+    Older files load too (see :mod:`.results` for the parts they lack). Raises
+    :class:`~llm_extract.errors.ConfigError` for a file that is not JSON or not a results.json.
+    """
     p = Path(path)
     if p.is_dir():
         p = p / "results.json"
@@ -601,7 +597,10 @@ def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError(f"cannot read baseline results: {exc}", source=str(p)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
         raise ConfigError("not an llm-extract results.json (no runs)", source=str(p))
-    return data
+    try:
+        return Results.model_validate(data)
+    except ValueError as exc:  # pydantic's ValidationError; its text names the field, not the letter
+        raise ConfigError(f"not a valid llm-extract results.json: {exc}", source=str(p)) from exc
 
 
 def compare(ev: Evaluation, baseline: str | os.PathLike[str]) -> tuple[str, list[FieldChange]]:
@@ -616,7 +615,7 @@ def compare(ev: Evaluation, baseline: str | os.PathLike[str]) -> tuple[str, list
     as_path = Path(text)
     if as_path.is_file() or (as_path.is_dir() and (as_path / "results.json").is_file()):
         data = load_results(as_path)
-        base_runs = {r["name"]: r["metrics"] for r in data["runs"]}
+        base_runs = {r.name: r.metrics for r in data.runs}
         pairs: list[tuple[RunResult, str, dict[str, Any]]] = []
         for run in ev.runs:
             if run.name in base_runs:

@@ -29,6 +29,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from ..cost import Cost
 from ..errors import ExtractionError, ModelError
 from .local_model import is_local_model
 from .settings import Settings, data_home
@@ -90,10 +91,20 @@ class Usage:
         self.last_answer = other.last_answer or self.last_answer
         self.last_logprobs = other.last_logprobs or self.last_logprobs
 
+    def to_cost(self, seconds: float = 0.0) -> Cost:
+        """The counts (no answer text) as the :class:`~llm_extract.cost.Cost` every stage passes on."""
+        return Cost(seconds=seconds, prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens,
+                    model_calls=self.calls, reasks=self.reasks)
+
+    @classmethod
+    def from_cost(cls, cost: Cost) -> Usage:
+        """A meter holding ``cost``'s counts (its seconds are wall time, not endpoint waits: dropped)."""
+        return cls(prompt_tokens=cost.prompt_tokens, completion_tokens=cost.completion_tokens,
+                   calls=cost.model_calls, reasks=cost.reasks)
+
     def as_dict(self) -> dict[str, int]:
-        """Counts only (no answer text), as :class:`ExtractionError` carries them."""
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "calls": self.calls, "reasks": self.reasks}
+        """The counts in the answer cache's stored shape (``calls``), which existing caches hold."""
+        return self.to_cost().usage_dict()
 
 
 _meter: contextvars.ContextVar[Usage | None] = contextvars.ContextVar("llm_extract_meter", default=None)
@@ -363,7 +374,7 @@ class ModelClient:
             f"no valid answer after {meter.calls} model call(s): {reason[:300]}",
             source=source,
             last_answer=meter.last_answer,
-            usage=meter.as_dict(),
+            cost=meter.to_cost(),
         )
 
 

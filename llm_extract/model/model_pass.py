@@ -282,7 +282,7 @@ def _ask(client: ModelClient, messages: list[dict[str, str]], model: type[BaseMo
         usage.add(spent)
         raise ExtractionError(
             exc.message, source=letter.source, last_answer=exc.last_answer,
-            usage=usage.as_dict(), rules_record=record,
+            cost=usage.to_cost(), rules_record=record,
         ) from exc
     usage.add(spent)
     # The model's certainty about each value, where the endpoint sent token log-probabilities.

@@ -27,6 +27,8 @@ log = logging.getLogger("llm_extract.reading")
 #: beyond that is not one letter and would only waste model time.
 MAX_CHARS = 200_000
 MAX_PDF_PAGES = 60
+#: The one table of letter file suffixes and the reader each takes: batch inputs, fixtures,
+#: the service's folders and its upload form all take their suffixes from here.
 SUFFIXES = {".pdf": "pdf", ".txt": "text", ".text": "text", ".html": "html", ".htm": "html",
             ".md": "markdown", ".markdown": "markdown"}
 

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 import llm_extract
+from llm_extract.reading import SUFFIXES
 
 __all__ = ["JobManager", "LETTER_SUFFIXES", "JOB_ID"]
 
 log = logging.getLogger("llm_extract.serve")
 
 #: The letter files a batch folder is searched for (the library reads these types).
-LETTER_SUFFIXES = (".pdf", ".txt", ".text", ".html", ".htm", ".md", ".markdown")
+LETTER_SUFFIXES = tuple(SUFFIXES)
 JOB_ID = r"^[0-9a-f]{32}$"
 _COUNTS = ("done", "cached", "duplicate", "failed")
 

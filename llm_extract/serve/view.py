@@ -20,6 +20,7 @@ from typing import Any
 
 import llm_extract
 from llm_extract import IMRRecord
+from llm_extract.reading import SUFFIXES
 
 __all__ = ["render_page", "entry", "entries_from_jsonl", "entries_from_results", "is_results_json", "STATIC_DIR"]
 
@@ -65,7 +66,7 @@ def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline"
                 '  <button type="submit" id="open-letter">Open</button></form>')
         controls = f"""
 <form id="upload">
-  <input type="file" id="file" name="file" accept=".pdf,.txt,.text,.html,.htm,.md,.markdown">
+  <input type="file" id="file" name="file" accept="{",".join(SUFFIXES)}">
   <label title="deterministic pass only"><input type="checkbox" id="rules-only" {checked}> rules only</label>
   <button type="submit" id="extract">Extract</button>
 </form>{pick}
@@ -181,10 +182,11 @@ def entries_from_results(path: str | os.PathLike[str], *, fixtures: str | os.Pat
     label's (results.json keeps the runs' errors, not their records).
     """
     from llm_extract.evaluation.fixtures import load_fixtures
+    from llm_extract.evaluation.runner import load_results
 
     src = Path(path)
-    data = json.loads(src.read_text(encoding="utf-8"))
-    folder = Path(fixtures) if fixtures is not None else Path(str(data.get("fixtures") or ""))
+    data = load_results(src)  # validated: older files load, a malformed one is a ConfigError
+    folder = Path(fixtures) if fixtures is not None else Path(data.fixtures)
     if not folder.is_absolute() and not folder.is_dir():
         folder = src.resolve().parent / folder
     try:
@@ -193,9 +195,8 @@ def entries_from_results(path: str | os.PathLike[str], *, fixtures: str | os.Pat
         if warn:
             warn(f"fixtures {folder}: {exc}; letters are shown without text")
         by_name = {}
-    runs = [r for r in data["runs"] if isinstance(r, dict)]
-    per_run = {r.get("name", f"run{i}"): {ls["name"]: ls for ls in r.get("letters", [])} for i, r in enumerate(runs)}
-    names = list(data.get("letters") or dict.fromkeys(n for lets in per_run.values() for n in lets))
+    per_run = {r.name: {ls.name: ls for ls in r.letters} for r in data.runs}
+    names = list(data.letters or dict.fromkeys(n for lets in per_run.values() for n in lets))
     out: list[dict[str, Any]] = []
     for name in names:
         results = []
@@ -203,8 +204,8 @@ def entries_from_results(path: str | os.PathLike[str], *, fixtures: str | os.Pat
             ls = letters.get(name)
             if ls is None:
                 continue
-            results.append({"name": run_name, "failed": ls.get("failed"), "errors": ls.get("errors") or [],
-                            "withheld": int(ls.get("errors_withheld") or 0)})
+            results.append({"name": run_name, "failed": ls.failed, "errors": ls.errors,
+                            "withheld": ls.errors_withheld or 0})
         # A held-out letter's errors were not written (evaluation.runner's docstring): it is
         # listed only with all_letters, and says that its errors are withheld, not that it is right.
         if not all_letters and not any(r["failed"] or r["errors"] for r in results):
