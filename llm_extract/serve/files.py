@@ -12,6 +12,8 @@ from pathlib import Path
 
 from llm_extract import IMRRecord
 
+from ..reading import SUFFIXES
+
 from .config import ServeConfig
 from .jobs import LETTER_SUFFIXES
 from .problems import ProblemError
@@ -20,8 +22,8 @@ from .schemas import FixtureSaved, LetterFile, LetterList
 __all__ = ["MAX_LISTED", "allowed_folder", "list_letters", "allowed_letter", "read_limited", "prune",
            "write_fixture"]
 
-_KINDS = {".pdf": "pdf", ".txt": "text", ".text": "text", ".html": "html", ".htm": "html",
-          ".md": "markdown", ".markdown": "markdown"}
+#: The letter formats by file suffix: the reading layer's one table.
+_KINDS = SUFFIXES
 #: At most this many letters are listed by GET /v1/letters.
 MAX_LISTED = 5000
 

@@ -57,11 +57,11 @@ def _extract_now(state: AppState, make_letter: Callable[[], Letter], opts: Optio
                        model_calls=prov.model_calls)
         return _Outcome(letter, record=record)
     except Exception as exc:
-        usage = exc.usage if isinstance(exc, ExtractionError) else {}
+        cost = exc.cost if isinstance(exc, ExtractionError) else None
         metrics.letter(mode=mode, outcome="failed", seconds=time.perf_counter() - started,
                        error_type=type(exc).__name__,
-                       prompt_tokens=int(usage.get("prompt_tokens", 0) or 0),
-                       completion_tokens=int(usage.get("completion_tokens", 0) or 0))
+                       prompt_tokens=cost.prompt_tokens if cost else 0,
+                       completion_tokens=cost.completion_tokens if cost else 0)
         rules = None
         if isinstance(exc, ModelError) and letter is not None:
             try:
