@@ -13,7 +13,6 @@ import os
 import shutil
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -35,19 +34,28 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason=f"{CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)")
 
 
+class _SignallingServer(uvicorn.Server):
+    """A uvicorn server that sets ``ready`` once it listens, so the test waits on an event."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]  # uvicorn's signature
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
 @pytest.fixture
 def server(tmp_path: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     app = create_app(ServeConfig(rules_only=True, data_dir=tmp_path / "data", fixtures_dir=tmp_path / "fixtures"))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    srv = _SignallingServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
+    assert srv.ready.wait(20), "server did not start"
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(10)
