@@ -144,7 +144,7 @@ def load_vocabulary_file(path: str | Path) -> Vocabulary:
     if not isinstance(data["groups"], dict) or not data["groups"]:
         raise ConfigError("'groups' must be a table of groups", source=source)
     groups: dict[str, Group] = {}
-    seen: dict[str, str] = {}  # a term (lower case, spaces as one) -> the group that lists it
+    seen: dict[str, str] = {}  # a term (lower case, spaces as one) -> where the file lists it
     for name, body in data["groups"].items():
         where = f"groups.{name}"
         if not isinstance(body, dict):
@@ -155,15 +155,16 @@ def load_vocabulary_file(path: str | Path) -> Vocabulary:
         parts = {key: _strings(body.get(key, []), f"{where}.{key}", source) for key in sorted(_GROUP_KEYS)}
         if not any(parts.values()):
             raise ConfigError(f"{where} lists no terms", source=source)
-        for term in parts["early_terms"] + parts["terms"]:
-            try:
-                compile_term(term)
-            except ValueError as exc:
-                raise ConfigError(f"{where}.terms: {exc}", source=source) from None
-            key = " ".join(term.lower().split())
-            if key in seen:
-                raise ConfigError(f"term {term!r} is listed in groups.{seen[key]} and {where}", source=source)
-            seen[key] = name
+        for part in ("early_terms", "terms"):
+            for term in parts[part]:
+                try:
+                    compile_term(term)
+                except ValueError as exc:
+                    raise ConfigError(f"{where}.{part}: {exc}", source=source) from None
+                key = " ".join(term.lower().split())
+                if key in seen:
+                    raise ConfigError(f"term {term!r} is listed in {seen[key]} and {where}.{part}", source=source)
+                seen[key] = f"{where}.{part}"
         for pattern in parts["early_patterns"] + parts["patterns"]:
             try:
                 re.compile(pattern)
