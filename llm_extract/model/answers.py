@@ -24,8 +24,10 @@ from typing import Any, ClassVar
 from pydantic import (BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, ValidationInfo, create_model,
                       field_validator, model_validator)
 
+from ..errors import ConfigError
 from ..rules.dates import dates_in_text
 from ..rules.vocab import DECISION_WORD, SEX_WORD_RE
+from ..rules.vocabularies import load_vocabulary
 from ..record import Category, Decision, DrugClass, IMRRecord, Item, Patient, Reviewer
 
 __all__ = [
@@ -57,37 +59,26 @@ def decision_after(text: str, request: str) -> Decision | None:
     return Decision(m.group(1)) if m else None
 
 
+def _key(value: str) -> str:
+    """A model's answer as a lookup key: lower case, spaces, hyphens, "/" and "&" made "_"."""
+    return re.sub(r"[\s/&-]+", "_", value.strip().lower()).strip("_")
+
+
+def _synonyms(name: str, choices: type[StrEnum]) -> dict[str, str]:
+    """The synonym table of ``vocab/<name>.toml``: each group is one of ``choices``, its terms its synonyms."""
+    vocabulary = load_vocabulary(name)
+    values = {c.value for c in choices}
+    unknown = sorted(set(vocabulary.groups) - values)
+    if unknown:
+        raise ConfigError(f"groups {unknown} are not {choices.__name__} values", source=vocabulary.path)
+    return {_key(term): value for value, group in vocabulary.groups.items() for term in group.terms}
+
+
 # Small models name a category in their own words ("Medication", "physical therapy", "PPI").
-# Mapping the plain synonyms here saves a re-ask; anything else still goes back to the model.
-_CATEGORY_WORDS = {
-    "medication": "pharmaceutical", "medicine": "pharmaceutical", "drug": "pharmaceutical",
-    "pharmacy": "pharmaceutical", "prescription": "pharmaceutical",
-    "dme": "durable_medical_equipment", "equipment": "durable_medical_equipment",
-    "medical_equipment": "durable_medical_equipment", "device": "durable_medical_equipment",
-    "physical_therapy": "rehabilitation", "therapy": "rehabilitation", "rehab": "rehabilitation",
-    "chiropractic": "rehabilitation", "acupuncture": "rehabilitation",
-    "imaging": "diagnostic", "diagnostic_test": "diagnostic", "lab": "diagnostic", "test": "diagnostic",
-    "consultation": "evaluation_management", "office_visit": "evaluation_management",
-    "referral": "evaluation_management", "evaluation": "evaluation_management",
-    "psychotherapy": "behavioral_mental_health", "psychology": "behavioral_mental_health",
-    "mental_health": "behavioral_mental_health", "behavioral": "behavioral_mental_health",
-    "procedure": "surgery", "surgical": "surgery", "operation": "surgery",
-    "home_care": "home_health", "injection_procedure": "injection",
-    "functional_restoration": "program", "pain_program": "program",
-}
-_DRUG_WORDS = {
-    "opiate": "opioid", "narcotic": "opioid", "opioid_analgesic": "opioid",
-    "muscle_relaxer": "muscle_relaxant", "antispasmodic": "muscle_relaxant",
-    "anti_inflammatory": "nsaid", "nonsteroidal_anti_inflammatory": "nsaid",
-    "antiepileptic": "anticonvulsant", "anti_epileptic": "anticonvulsant",
-    "topical_analgesic": "topical", "compound": "topical", "compounded": "topical",
-    "ssri": "antidepressant", "snri": "antidepressant", "tricyclic": "antidepressant",
-    "hypnotic": "sleep_aid", "sedative_hypnotic": "sleep_aid", "sleep": "sleep_aid",
-    "proton_pump_inhibitor": "gastrointestinal", "ppi": "gastrointestinal", "gi": "gastrointestinal",
-    "antiemetic": "gastrointestinal", "laxative": "gastrointestinal", "benzodiazepines": "benzodiazepine",
-    # Classes the schema has no name for.
-    "steroid": "other", "corticosteroid": "other", "oral_steroid": "other", "antihistamine": "other",
-}
+# Mapping the plain synonyms (vocab/*_synonyms.toml) saves a re-ask; anything else still goes
+# back to the model.
+_CATEGORY_WORDS = _synonyms("category_synonyms", Category)
+_DRUG_WORDS = _synonyms("drug_class_synonyms", DrugClass)
 
 
 def coerce_choice(value: Any, choices: type[StrEnum], words: dict[str, str]) -> Any:
@@ -99,7 +90,7 @@ def coerce_choice(value: Any, choices: type[StrEnum], words: dict[str, str]) -> 
     """
     if not isinstance(value, str):
         return value
-    key = re.sub(r"[\s/&-]+", "_", value.strip().lower()).strip("_")
+    key = _key(value)
     names = {c.value for c in choices}
     for cand in (key, key.removesuffix("s"), key.removesuffix("es")):
         if cand in names:

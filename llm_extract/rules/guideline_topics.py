@@ -19,8 +19,10 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass
 
+from ..errors import ConfigError
 from ..record import Category, DrugClass
 from .lexicon import Classification, classify
+from .vocabularies import load_vocabulary
 
 __all__ = ["TopicHint", "guideline_topic", "Placement", "place"]
 
@@ -35,83 +37,34 @@ class TopicHint:
     end: int
 
 
-def _t(*terms: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w-])(?:" + "|".join(terms) + r")(?![\w-])", re.I)
+def _t(alternation: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w-])", re.I)
 
 
 _P = Category.PHARMACEUTICAL
-# Order matters only inside one line: every matching topic is collected, then compared.
+_WORDS = load_vocabulary("guideline_topics")
+# What each group of vocab/guideline_topics.toml names. Order matters only inside one line:
+# every matching topic is collected, then compared; a topic read first is not read again as a
+# shorter one ("NSAIDs, GI symptoms & cardiovascular risk", under which gastro-protective drugs
+# are reviewed, before "NSAIDs").
+_KINDS: dict[str, tuple[Category, DrugClass | None]] = {
+    "gastrointestinal": (_P, DrugClass.GASTROINTESTINAL),
+    "muscle_relaxant": (_P, DrugClass.MUSCLE_RELAXANT),
+    "topical": (_P, DrugClass.TOPICAL),
+    "nsaid": (_P, DrugClass.NSAID),
+    "opioid": (_P, DrugClass.OPIOID),
+    "anticonvulsant": (_P, DrugClass.ANTICONVULSANT),
+    "antidepressant": (_P, DrugClass.ANTIDEPRESSANT),
+    "benzodiazepine": (_P, DrugClass.BENZODIAZEPINE),
+    "sleep_aid": (_P, DrugClass.SLEEP_AID),
+    "other_medication": (_P, DrugClass.OTHER),
+    **{c.value: (c, None) for c in Category if c is not _P},
+}
+if set(_WORDS.groups) - set(_KINDS):  # a group the code cannot place would be read as nothing
+    raise ConfigError(f"unknown groups {sorted(set(_WORDS.groups) - set(_KINDS))}; known: {sorted(_KINDS)}",
+                      source=_WORDS.path)
 _TOPICS: list[tuple[Category, DrugClass | None, re.Pattern[str]]] = [
-    # MTUS / ODG medication topics. "NSAIDs, GI symptoms & cardiovascular risk" is the
-    # topic under which gastro-protective drugs are reviewed, so it is read before "NSAIDs".
-    (_P, DrugClass.GASTROINTESTINAL, _t(r"NSAIDs?,\s+GI\s+symptoms", r"proton\s+pump\s+inhibitors?",
-                                         "PPIs?", r"antiemetics?", r"opioid-induced\s+constipation",
-                                         r"H2\s+(?:receptor\s+)?(?:antagonists|blockers)")),
-    (_P, DrugClass.MUSCLE_RELAXANT, _t(r"muscle\s+relaxants?", r"antispasticity",
-                                        r"antispasmodics?", r"cyclobenzaprine", r"carisoprodol",
-                                        r"tizanidine", r"baclofen", r"methocarbamol", r"metaxalone")),
-    (_P, DrugClass.TOPICAL, _t(r"topical\s+analgesics?", r"lidoderm", r"lidocaine",
-                                r"capsaicin", r"salicylate\s+topicals?", r"compound(?:ed)?\s+drugs?",
-                                r"topical\s+NSAIDs?")),
-    (_P, DrugClass.NSAID, _t(r"NSAIDs?(?:\s+\(non-steroidal\s+anti-inflammatory\s+drugs\))?(?!,\s+GI)",
-                              r"non-?steroidal\s+anti-?inflammatory\s+(?:drugs|agents|medications)",
-                              r"anti-inflammatory\s+medications")),
-    (_P, DrugClass.OPIOID, _t(r"opioids?(?![- ]induced)",
-                               r"tramadol", r"buprenorphine", r"hydrocodone",
-                               r"oxycodone", r"tapentadol")),
-    (_P, DrugClass.ANTICONVULSANT, _t(r"anti-?epilepsy\s+drugs", "AEDs", r"anticonvulsants?",
-                                       r"gabapentin", r"pregabalin", r"topiramate")),
-    (_P, DrugClass.ANTIDEPRESSANT, _t(r"antidepressants?", "SNRIs", "SSRIs", r"tricyclic",
-                                       r"duloxetine")),
-    (_P, DrugClass.BENZODIAZEPINE, _t(r"benzodiazepines?")),
-    (_P, DrugClass.SLEEP_AID, _t(r"insomnia\s+treatment", r"insomnia", r"hypnotics?", r"zolpidem",
-                                  r"sedative\s+hypnotics")),
-    (_P, DrugClass.OTHER, _t(r"medical\s+foods?", r"acetaminophen", r"testosterone",
-                              r"vitamins?", r"glucosamine", r"triptans")),
-    # Services.
-    (Category.DIAGNOSTIC, None, _t(r"special\s+studies", r"electrodiagnostic", r"urine\s+drug\s+test\w*",
-                                   r"drug\s+testing", r"MRIs?(?:\s+\([^)]*\))?", r"magnetic\s+resonance",
-                                   r"x-?rays?", r"radiography", r"CT\s+\(computed\s+tomography\)",
-                                   r"computed\s+tomography", r"EMGs?(?:\s+\([^)]*\))?",
-                                   r"nerve\s+conduction\s+stud\w+", r"polysomnography",
-                                   r"bone\s+scan", r"discography", r"ultrasound,\s+diagnostic",
-                                   r"diagnostic\s+criteria", r"laboratory\s+tests?", r"genetic\s+testing",
-                                   r"cytokine\s+DNA\s+testing", r"quantitative\s+sensory\s+testing")),
-    (Category.DURABLE_MEDICAL_EQUIPMENT, None, _t(r"durable\s+medical\s+equipment(?:\s+\(DME\))?", "DME",
-                                                  r"continuous-flow\s+cryotherapy", r"cold/heat\s+packs",
-                                                  r"H-wave\s+stimulation", r"interferential\s+current\s+stimulation",
-                                                  r"walking\s+aids", r"knee\s+brace", r"back\s+brace",
-                                                  r"lumbar\s+supports", r"wheelchair", r"orthotic\s+devices",
-                                                  r"home\s+exercise\s+kits?", r"compression\s+garments",
-                                                  r"bone\s+growth\s+stimulators", r"mattress\s+selection")),
-    (Category.REHABILITATION, None, _t(r"physical\s+medicine(?:\s+treatment)?", r"physical\s+therapy",
-                                       r"acupuncture(?:\s+treatment(?:\s+\d{4})?)?", r"manual\s+therapy\s+&\s+manipulation",
-                                       r"manual\s+therapy", r"manipulation", r"chiropractic",
-                                       r"aquatic\s+therapy", r"massage\s+therapy", r"work\s+conditioning",
-                                       r"work\s+hardening", r"low-level\s+laser\s+therapy",
-                                       r"ultrasound,\s+therapeutic", r"occupational\s+therapy",
-                                       r"extracorporeal\s+shock\s+wave", r"shock\s*wave\s+therapy", r"exercise")),
-    (Category.INJECTION, None, _t(r"epidural\s+steroid\s+injections", r"facet\s+joint",
-                                  r"trigger\s+point\s+injections", r"radiofrequency",
-                                  r"botulinum\s+toxin", r"sacroiliac\s+joint\s+(?:blocks|injections)",
-                                  r"platelet-rich\s+plasma", r"hyaluronic\s+acid\s+injections",
-                                  r"(?:occipital|stellate|sympathetic|medial\s+branch)\s+[\w\s]*blocks?",
-                                  r"injections?\b")),
-    (Category.SURGERY, None, _t(r"surgical\s+considerations", r"indications\s+for\s+surgery",
-                                r"surgery\s+for", r"fusion\s+\([^)]*\)", r"discectomy",
-                                r"laminectomy", r"arthroscopy", r"carpal\s+tunnel\s+release",
-                                r"spinal\s+cord\s+stimulators?", r"implantable\s+drug")),
-    (Category.EVALUATION_MANAGEMENT, None, _t(r"office\s+visits", r"functional\s+capacity\s+evaluation",
-                                              r"independent\s+medical\s+examinations\s+and\s+consultations",
-                                              r"evaluation\s+&\s+management")),
-    (Category.BEHAVIORAL_MENTAL_HEALTH, None, _t(r"psychological\s+(?:treatment|evaluations?|testing)",
-                                                 r"behavio(?:u)?ral\s+interventions", "biofeedback",
-                                                 r"cognitive\s+(?:behavio(?:u)?ral\s+)?therapy",
-                                                 r"psychotherapy")),
-    (Category.PROGRAM, None, _t(r"functional\s+restoration\s+programs?", r"chronic\s+pain\s+programs?",
-                                r"multidisciplinary", r"detoxification", r"weight\s+loss")),
-    (Category.HOME_HEALTH, None, _t(r"home\s+health\s+services", r"skilled\s+nursing\s+facility",
-                                    r"transportation")),
+    (*_KINDS[name], _t(group.regex())) for name, group in _WORDS.groups.items()
 ]
 # Sentences that say where the reviewer looked, not what the item is, and page numbers.
 _NOISE = re.compile(r"The\s+Expert\s+Reviewer[^.]*\.|Page\(s\):\s*[\d\s,;.-]*", re.I)

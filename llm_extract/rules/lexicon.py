@@ -20,6 +20,7 @@ from ..record import Category, DrugClass
 from .drugs import find_drug
 from .clauses import without_trailing_clause
 from .vocab import doses
+from .vocabularies import load_vocabulary
 
 __all__ = ["Classification", "classify"]
 
@@ -37,165 +38,47 @@ class Classification:
     residual: bool = False
 
 
-def _words(*terms: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w-])(?:" + "|".join(terms) + r")(?!\w)(?!-\w{3})", re.I)
+def _words(alternation: str) -> re.Pattern[str]:
+    # Not inside a hyphenated word, nor joined by a hyphen to a word of three letters or more.
+    return re.compile(r"(?<![\w-])(?:" + alternation + r")(?!\w)(?!-\w{3})", re.I)
 
 
-_DRUGS: dict[DrugClass, list[str]] = {
-    DrugClass.OPIOID: [
-        "tramadol", "ultram", "ultracet", "conzip", "hydrocodone", "norco", "vicodin", "lortab",
-        "hysingla", "zohydro", "oxycodone", "oxycontin", "percocet", "endocet", "roxicodone", "xtampza",
-        "morphine", r"ms\s*contin", "kadian", "avinza", "hydromorphone", "dilaudid", "exalgo",
-        "fentanyl", "duragesic", "methadone", "buprenorphine", "suboxone", "subutex", "butrans",
-        "belbuca", "tapentadol", "nucynta", "codeine", "oxymorphone", "opana", "meperidine",
-        "demerol", "levorphanol", "trezix", "pentazocine", "vicoprofen", "reprexain", "xartemis",
-        r"tylenol\s*(?:no\.?\s*|#\s*)[234]", "synapryn",
-    ],
-    DrugClass.MUSCLE_RELAXANT: [
-        "baclofen", "cyclobenzaprine", "flexeril", "fexmid", "amrix", "carisoprodol", "soma",
-        "tizanidine", "zanaflex", "methocarbamol", "robaxin", "metaxalone", "skelaxin",
-        "orphenadrine", "norflex", "chlorzoxazone", "parafon", "lorzone", "dantrolene", "tabradol",
-    ],
-    DrugClass.NSAID: [
-        "ibuprofen", "motrin", "naproxen", "naprosyn", "anaprox", "aleve", "diclofenac", "voltaren",
-        "arthrotec", "meloxicam", "mobic", "celecoxib", "celebrex", "etodolac", "lodine",
-        "nabumetone", "relafen", "ketorolac", "toradol", "indomethacin", "indocin", "piroxicam",
-        "feldene", "flurbiprofen", "oxaprozin", "daypro", "ketoprofen", "fenoprofen", "nalfon", "sulindac",
-        "duexis", "vimovo", "naprelan",
-    ],
-    DrugClass.ANTICONVULSANT: [
-        "gabapentin", "neurontin", "gralise", "horizant", "pregabalin", "lyrica", "topiramate",
-        "topamax", "carbamazepine", "tegretol", "oxcarbazepine", "trileptal", "lamotrigine",
-        "lamictal", "levetiracetam", "keppra", "divalproex", "depakote", "valproic", "zonisamide",
-        "phenytoin", "dilantin", "fanatrex",
-    ],
-    DrugClass.ANTIDEPRESSANT: [
-        "duloxetine", "cymbalta", "amitriptyline", "elavil", "nortriptyline", "pamelor",
-        "desipramine", "imipramine", "trazodone", "desyrel", "venlafaxine", "effexor",
-        "desvenlafaxine", "pristiq", "sertraline", "zoloft", "fluoxetine", "prozac", "paroxetine",
-        "paxil", "citalopram", "celexa", "escitalopram", "lexapro", "bupropion", "wellbutrin",
-        "mirtazapine", "remeron", "milnacipran", "savella", "vilazodone", "viibryd",
-    ],
-    DrugClass.BENZODIAZEPINE: [
-        "alprazolam", "xanax", "diazepam", "valium", "lorazepam", "ativan", "clonazepam",
-        "klonopin", "temazepam", "restoril", "chlordiazepoxide", "librium", "triazolam", "halcion",
-    ],
-    DrugClass.SLEEP_AID: [
-        "zolpidem", "ambien", "eszopiclone", "lunesta", "zaleplon", "sonata", "suvorexant",
-        "belsomra", "ramelteon", "rozerem", "melatonin",
-    ],
-    DrugClass.GASTROINTESTINAL: [
-        "omeprazole", "prilosec", "pantoprazole", "protonix", "esomeprazole", "nexium",
-        "lansoprazole", "prevacid", "rabeprazole", "aciphex", "dexlansoprazole", "dexilant",
-        "ranitidine", "zantac", "famotidine", "pepcid", "sucralfate", "carafate", "ondansetron",
-        "zofran", "promethazine", "phenergan", "metoclopramide", "reglan", "docusate", "colace",
-        "senna", "senokot", "sennosides", "bisacodyl", "dulcolax", "lactulose", "miralax",
-        "polyethylene glycol", "linzess", "amitiza", "lubiprostone", "movantik", "naloxegol",
-        "relistor", "methylnaltrexone", "dicyclomine", "prochlorperazine", "misoprostol", "deprizine",
-    ],
-    DrugClass.OTHER: [
-        "acetaminophen", "tylenol", "prednisone", "medrol", "methylprednisolone", "hydroxyzine",
-        "sumatriptan", "imitrex", "fioricet", "butalbital", "modafinil", "provigil", "armodafinil",
-        "nuvigil", "sildenafil", "viagra", "tadalafil", "cialis", "testosterone", "androgel",
-        "naloxone", "narcan", "clonidine", "propranolol", "lisinopril", "metformin", "aspirin",
-        # medical foods dispensed in California workers' compensation practice
-        "theramine", "sentradine", "trepadone", "gabadone", "appetrex", r"sentra(?:\s+(?:AM|PM))?",
-        "percura", "hypertensa", "fusepaq", r"vitamins?(?:\s+[A-Z]\d*)?", "B12", "glucosamine", "chondroitin",
-        # antibiotics and anticoagulants given around surgery
-        "cephalexin", "keflex", "ciprofloxacin", "cipro", "doxycycline", "amoxicillin", "augmentin",
-        "clindamycin", "rivaroxaban", "xarelto", "apixaban", "eliquis", "enoxaparin", "lovenox",
-        "warfarin", "coumadin",
-    ],
+_DRUG_WORDS = load_vocabulary("drugs")
+_CATEGORY_WORDS = load_vocabulary("categories")
+#: Drug names by class, in the order they are tried (vocab/drugs.toml).
+_DRUGS: dict[DrugClass, tuple[str, ...]] = {
+    DrugClass(name): group.terms for name, group in _DRUG_WORDS.groups.items() if name in set(DrugClass)
 }
-_DRUG_PATTERNS = [(cls, _words(*terms)) for cls, terms in _DRUGS.items()]
-_TOPICAL_PRODUCTS = _words("lidoderm", "flector", "pennsaid", "terocin", "lidopro", "menthoderm",
-                           "capsaicin", "lidocaine", "salonpas", "ben-?gay", "icy hot", "biofreeze",
-                           "methyl salicylate", "menthol", "camphor", "ketoprofen cream", "fluriflex",
-                           r"tg\s*hot", "kera-?tek", "mentherm")
-_TOPICAL_FORM = _words("creams?", "gels?", "ointments?", "lotions?", "topical", "transdermal",
-                       "patch(?:es)?", "compound(?:ed)?", "liniment", "spray", "solution")
+_DRUG_PATTERNS = [(cls, _words(_DRUG_WORDS[cls.value].regex())) for cls in _DRUGS]
+_TOPICAL_PRODUCTS = _words(_DRUG_WORDS["topical_product"].regex())
+_APPLIED = _words(_DRUG_WORDS["applied_form"].regex())
+_TOPICAL_FORM = _words(_DRUG_WORDS["applied_form"].regex() + "|" + _DRUG_WORDS["topical_form"].regex())
 _PERCENT = re.compile(r"\d\s*%")
-_APPLIED = _words("creams?", "gels?", "ointments?", "lotions?", r"compound(?:ed)?", "liniment")
 # A drug that is systemic even as a patch (the schema lists buprenorphine as an opioid).
 _SYSTEMIC_PATCH = {DrugClass.OPIOID}
 
+
+def _category(category: Category, *, early: bool = False) -> tuple[Category, re.Pattern[str]]:
+    return category, _words(_CATEGORY_WORDS[category.value].regex(early=early))
+
+
+# The order of decisions: a service the request names before its drugs, these first ...
 _RULES: list[tuple[Category, re.Pattern[str]]] = [
-    (Category.PROGRAM, _words(r"functional\s+restoration", "multidisciplinary", "interdisciplinary", "FRP",
-                              r"HELP\s+program", r"detox\w*", r"weight\s+loss", r"pain\s+program",
-                              r"pain\s+management\s+program",
-                              r"chronic\s+pain\s+program")),
-    (Category.BEHAVIORAL_MENTAL_HEALTH, _words(r"(?:neuro)?psycholog\w*", r"psych\s+(?:testing|eval\w*|therapy|treatment)", r"psychiatr\w*", r"psychotherap\w*",
-                                               "CBT", r"cognitive\s+behavio\w*", "biofeedback",
-                                               r"counsel\w*", r"mental\s+health", "hypnotherapy")),
-    (Category.INJECTION, _words(r"inject\w*", "epidural", r"(?:C|L|T|TF|IL|TFL)?ESIs?", "TPIs?", "interlaminar",
-                                "transforaminal", r"facets?", r"RFA(?=\s+(?:of|at|to|on)\b)", r"(?:nerve\s+)?blocks?",
-                                "radiofrequency", "ablation", "rhizotomy", "neurotomy", "botox",
-                                "botulinum", "PRP", r"platelet[- ]rich", "synvisc", "hyaluronic",
-                                r"viscosupplement\w*", "orthovisc", "euflexxa", "supartz")),
-    (Category.EVALUATION_MANAGEMENT, _words(r"referral\w*", r"consult\w*", "clearance", r"office\s+visits?",
-                                            r"follow[- ]?ups?", r"second\s+opinion", "TOC",
-                                            r"transfer\s+of\s+care")),
-    (Category.HOME_HEALTH, _words(r"(?:acute\s+|inpatient\s+)rehab\w*", r"rehabilitation\s+(?:unit|facility)",
-                                  r"skilled\s+nursing", "SNF", r"transportation", r"taxi", r"uber")),
-    (Category.SURGERY, _words(r"(?:pump|stimulator)\s+(?:placement|implant\w*)", r"implant\w*",
-                              r"placement\s+of\s+(?:an?\s+|the\s+)?(?:\w+\s+){0,2}pump",
-                              r"arthroscop\w*", "surgery", r"assistant\s+surgeon", "repair", "fusion", r"arthroplast\w*",
-                              r"(?:joint|knee|hip|shoulder|disc)\s+replacement", "decompression",
-                              r"\w+ectomy", r"\w*otomy", r"\w+plasty", "tenodesis", "reconstruction",
-                              "debridement", r"manipulation\s+under\s+anesthesia",
-                              r"open\s+reduction", r"internal\s+fixation", "ORIF", r"surgical\s+assistant",
-                              r"(?:de\s+quervain'?s?|tendon|nerve|ligament|compartment)\s+release", r"transposition",
-                              r"(?:hardware|implant)\s+removal", r"removal\s+of\s+(?:\w+\s+){0,3}hardware",
-                              r"(?:inpatient|hospital)\s+(?:hospital\s+)?stay",
-                              r"(?:tunnel|finger|trigger\s+thumb|trigger)\s+release", "neuroplasty", "ACDF", "TLIF", "PLIF")),
-    (Category.DIAGNOSTIC, _words("MRI", "MRA", r"magnetic\s+resonance", "CT", r"CAT\s+scan", r"x-?rays?",
-                                 r"radiographs?", "EMG", "NCV", "NCS", "SSEP", r"evoked\s+potentials?",
-                                 r"electromyogra\w*",
-                                 r"nerve\s+conduction", r"ultrasound(?!\s+therap)", r"sonogra\w*", r"bone\s+scan",
-                                 "labs?", "laboratory", "CBC", r"(?:chem\w*|metabolic|lipid|hepatic)\s+panel",
-                                 "urinalysis", "UA", r"urine\s+(?:drug\s+)?(?:screen|test)\w*", r"toxicology",
-                                 r"drug\s+(?:screen|test)\w*", "EKG", "ECG", r"electrocardiogra\w*",
-                                 r"sleep\s+stud(?:y|ies)", r"polysomnogra\w*", "DEXA", r"arthrogra\w*",
-                                 r"myelogra\w*", r"discogra\w*", "EEG", r"electroencephalogra\w*",
-                                 r"echocardiogra\w*", "doppler", "PT/PTT", "INR", r"blood\s+(?:test|work)",
-                                 r"genetic\s+test\w*", r"(?:cytokine\s+)?DNA\s+test\w*", "imaging", "scans?",
-                                 r"(?:hepatic|liver|renal|kidney|thyroid)\s+function", r"(?:vitamin\s+\w+|serum\s+\w+)\s+levels?",
-                                 r"holter(?:\s+monitor)?", "UDS", "UDT")),
+    _category(Category.PROGRAM),
+    _category(Category.BEHAVIORAL_MENTAL_HEALTH),
+    _category(Category.INJECTION),
+    _category(Category.EVALUATION_MANAGEMENT, early=True),
+    _category(Category.HOME_HEALTH, early=True),
+    _category(Category.SURGERY),
+    _category(Category.DIAGNOSTIC),
 ]
+# ... and these after the drug names and topical products.
 _LATE_RULES: list[tuple[Category, re.Pattern[str]]] = [
-    (Category.DURABLE_MEDICAL_EQUIPMENT, _words("TENS", "EMS", r"(?:IF|heat|cold|therapy|traction|stimulation)\s+units?",
-                                                r"braces?", r"hearing\s+aids?", "commodes?", "gloves",
-                                                "wipes", "workstation", r"shower\s+chair", r"orthos[ie]s",
-                                                r"orthotics?", r"\w*slings?", "wraps?", "pads?", "canes?",
-                                                "walkers?", "wheelchairs?", "bed", "mattress", "pillows?",
-                                                r"cold\s+therapy", "cryotherapy", "vascutherm",
-                                                r"cold\s+compression", r"compression\s+(?:garment|stocking|device)s?",
-                                                "garments?", "supplies", "collar", "splints?", "cushions?",
-                                                "chair", "scooter", "interferential", r"H-wave",
-                                                r"bone\s+growth\s+stimulator", r"home\s+exercise\s+kit",
-                                                "insoles?", "rental", r"crutch(?:es)?", r"toilet\s+seat",
-                                                r"reachers?(?:/grabbers?)?", r"paraffin\s+(?:bath|unit)\w*", r"(?:tub|transfer)\s+bench",
-                                                r"inversion\s+table", "NMES", "CPM", r"continuous\s+passive\s+motion", r"kinesio\s*tap\w*",
-                                                r"orthopedic\s+shoes?", r"(?:hot|cold|hot/cold|heat|ice)\s+packs?", r"(?:neuromuscular\s+)?electrical\s+stimulator",
-                                                r"pill\s+(?:organizer|box|dispenser)s?", r"(?:daily\s+living|ADL)\s+aids?",
-                                                r"(?:DVT|pneumatic|intermittent)\s+(?:\w+\s+)?(?:compression\s+)?devices?")),
-    (Category.REHABILITATION, _words(r"physical\s+therap\w*", r"phys\w{0,3}cial\s+therap\w*", "PT", r"physiotherap\w*",
-                                     r"occupational\s+therap\w*", "OT", r"chiro\w*", r"acc?upunc?t\w*", r"e-?stim", r"hand\s+therapy",
-                                     r"electro-?acupuncture", "massage", "aquatic", r"aqua\s+therapy",
-                                     r"pool\s+therapy", r"work\s+hardening", r"vestibular\s+(?:therapy|rehab\w*)", r"work\s+conditioning",
-                                     r"manual\s+therapy", r"therapeutic\s+exercises?", "shockwave", "ESWT",
-                                     "infrared", r"electrical\s+stimulation", "traction",
-                                     r"myofascial\s+release", "manipulation", r"manipulative\s+therap\w*", r"back\s+school",
-                                     r"neuromuscular\s+re-?education", r"therapeutic\s+activities",
-                                     r"ultrasound\s+therap\w*", r"home\s+exercise\s+program")),
-    (Category.HOME_HEALTH, _words(r"home\s+health", r"home\s+care", "nursing", "nurse", "RN", "aides?", "caregiver",
-                                  "SNF", r"inpatient\s+rehab\w*", "transportation", r"housekeep\w*",
-                                  r"homemaker\w*", r"chore\s+services?", r"(?:personal\s+care\s+)?attendants?(?:\s+care)?",
-                                  r"in-?home\s+(?:\w+\s+)?(?:care|support|services?|assistance)",
-                                  r"assisted\s+living")),
-    (Category.EVALUATION_MANAGEMENT, _words(r"evaluations?", r"re-?evaluations?", "visits?", r"exam(?:ination)?s?",
-                                            r"functional\s+capacity", "FCE", "appointment")),
-    (Category.OTHER, _words(r"(?:gym|pool|health\s+club|fitness)\s+membership", r"interpret\w*(?:\s+services?)?")),
+    _category(Category.DURABLE_MEDICAL_EQUIPMENT),
+    _category(Category.REHABILITATION),
+    _category(Category.HOME_HEALTH),
+    _category(Category.EVALUATION_MANAGEMENT),
+    _category(Category.OTHER),
 ]
 # A consultation or referral is evaluation and management whatever it is for ("Pain management
 # consultation for possible epidural injections", "Consultation with a psychiatrist"); only

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .vocabularies import load_vocabulary
+
 __all__ = [
     "DECISION_WORD",
     "DECISION_LINE_WORD",
@@ -78,8 +80,4 @@ def doses(text: str) -> list[re.Match[str]]:
 #: A side or body part as requests write them ("bilateral", "lumbar", "knees", "L-spine"): what
 #: a therapy, evaluation or piece of equipment loses from its name, and what an imaging,
 #: injection or surgery request keeps.
-BODY_PART = (
-    r"(?:bilateral|left|right|both|upper|lower|low|mid|cervical|thoracic|lumbar|lumbosacral|sacral|"
-    r"spine|neck|back|head|brain|shoulders?|elbows?|wrists?|hands?|fingers?|hips?|knees?|ankles?|feet|"
-    r"foot|legs?|arms?|extremit(?:y|ies)|[clt]-spine)"
-)
+BODY_PART = load_vocabulary("body_parts")["body_part"].regex()  # vocab/body_parts.toml
