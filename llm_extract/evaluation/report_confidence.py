@@ -113,7 +113,7 @@ def _risk_svg(ev: Evaluation) -> str:
     subs = [(n, s) for n, s in _subs(ev) if _item_values(s)]
     if not subs:
         return ""
-    width, height, left, bottom, top, right = 820, 420, 70, 60, 40, 260
+    width, height, left, bottom, top, right = 1040, 420, 70, 60, 40, 420
     pw, ph = width - left - right, height - top - bottom
     curves = [(n, risk_coverage(_item_values(s)), at_threshold(_item_values(s), REVIEW_THRESHOLD)) for n, s in subs]
     accs = [p.kept_accuracy for _, c, _ in curves for p in c if p.kept_accuracy is not None]
@@ -128,8 +128,8 @@ def _risk_svg(ev: Evaluation) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="risk-coverage-chart" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
              'aria-label="Risk-coverage: share flagged against accuracy of the values kept">',
-             f'<text x="{left}" y="20" class="title">Risk–coverage: item values flagged (x) vs accuracy of the '
-             f'values kept (y); the dot is the review threshold ({REVIEW_THRESHOLD:g})</text>',
+             f'<text x="{left}" y="20" class="title">Risk–coverage: share of item values flagged vs accuracy of '
+             f'those kept (dot: the review threshold, {REVIEW_THRESHOLD:g}; dashed: dev)</text>',
              f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>']
     for i in range(6):
         xv = i / 5
@@ -139,17 +139,20 @@ def _risk_svg(ev: Evaluation) -> str:
         parts.append(f'<text x="{left - 6}" y="{sy(yv) + 4:.1f}" text-anchor="end" class="tick">{yv:.1%}</text>')
     parts.append(f'<text x="{left + pw / 2}" y="{height - 18}" text-anchor="middle" class="label">share of item '
                  'values flagged for review</text>')
+    runs = list(dict.fromkeys(name.split(" · ")[0] for name, _, _ in curves))
     for i, (name, curve, chosen) in enumerate(curves):
-        colour = _COLOURS[i % len(_COLOURS)]
+        # One colour per run; its dev curve dashed, its held-out test curve solid.
+        colour = _COLOURS[runs.index(name.split(" · ")[0]) % len(_COLOURS)]
+        dash = ' stroke-dasharray="5,3"' if name.endswith(" · dev") else ""
         pts = [(p.flagged_share or 0.0, p.kept_accuracy) for p in curve if p.kept_accuracy is not None]
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
         if chosen.kept_accuracy is not None:
             parts.append(f'<circle cx="{sx(chosen.flagged_share or 0.0):.1f}" cy="{sy(chosen.kept_accuracy):.1f}" '
                          f'r="5" fill="{colour}"><title>{_e(name)}: {_e(_flag_cell(chosen))}</title></circle>')
         ly = top + 14 + i * 18
         parts.append(f'<line x1="{left + pw + 10}" y1="{ly - 4}" x2="{left + pw + 24}" y2="{ly - 4}" '
-                     f'stroke="{colour}" stroke-width="2"/>')
+                     f'stroke="{colour}" stroke-width="2"{dash}/>')
         parts.append(f'<text x="{left + pw + 30}" y="{ly}" class="label">{_e(name)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
