@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from llm_extract import InputError, extract, letter_from_text, Letter
+from llm_extract import InputError, Letter, extract, letter_from_text
 from llm_extract.cli.main import main
 from llm_extract.errors import ModelError, redact
 
 sys.path.insert(0, str(Path(__file__).parent))
-from badinputs.make_corpus import build, build_batch, seed, TEXT_SEED, TEXT_SEED_2  # noqa: E402
+from badinputs.make_corpus import TEXT_SEED, TEXT_SEED_2, build, build_batch, seed
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +59,9 @@ def _check(case, run) -> None:  # type: ignore[no-untyped-def]
 def test_corpus_through_the_api(corpus) -> None:  # type: ignore[no-untyped-def]
     assert {c.hole for c in corpus} >= {"ok", "1", "2", "3", "4", "5", "6", "7", "8", "12", "20.1", "20.2"}
     for case in corpus:
-        _check(case, lambda: extract(case.path, rules_only=True))
+        _check(case, lambda path=case.path: extract(path, rules_only=True))
         if case.error is None:  # the same letter as a str path
-            _check(case, lambda: extract(str(case.path), rules_only=True))
+            _check(case, lambda path=case.path: extract(str(path), rules_only=True))
 
 
 def test_stray_decision_line_keeps_item_one_whole(corpus) -> None:  # type: ignore[no-untyped-def]

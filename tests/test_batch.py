@@ -8,11 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from batch_helpers import FIXTURE_LETTERS, CountingExtract, fake_extract, letter_text, read_jsonl, write_letters
 
 import llm_extract
-from llm_extract.batch.runner import extract_batch
+from batch_helpers import FIXTURE_LETTERS, CountingExtract, fake_extract, letter_text, read_jsonl, write_letters
 from llm_extract.batch.inputs import iter_inputs
+from llm_extract.batch.runner import extract_batch
 from llm_extract.errors import ConfigError
 from llm_extract.reading.letter import letter_from_text
 

@@ -14,8 +14,7 @@ from llm_extract import extract
 from llm_extract.batch import extract_batch
 from llm_extract.evaluation.calibration import ValueScore, at_threshold, by_source, left_open, risk_coverage
 from llm_extract.record import Category, Confidence, DrugClass, IMRRecord, Item, ValueSource
-from llm_extract.rules.confidence import (REVIEW_THRESHOLD, category_confidence, needs_review,
-                                          settle_model_values)
+from llm_extract.rules.confidence import REVIEW_THRESHOLD, category_confidence, needs_review, settle_model_values
 from llm_extract.rules.guideline_topics import place
 from llm_extract.rules.neighbours import Vote
 from llm_extract.rules.placing import placed

@@ -16,16 +16,15 @@ import pytest
 from conftest import LETTERS
 from llm_extract import ConfigError, InputError, ModelError, read_letter
 from llm_extract.model.answers import FullAnswer, HybridAnswer
-from llm_extract.rules.dates import dates_in_text
 from llm_extract.model.cache import AnswerCache, cache_key
 from llm_extract.model.client import ModelClient, Usage, retry_after_seconds
 from llm_extract.model.local_model import LocalModel, assemble, model_file
 from llm_extract.model.merge import locate, merge_full
 from llm_extract.model.model_pass import plan_questions
 from llm_extract.model.prompts import available_prompts, load_prompt, load_prompt_file
-from llm_extract.rules.rules_pass import extract_rules, read_rules
 from llm_extract.model.settings import Settings
-
+from llm_extract.rules.dates import dates_in_text
+from llm_extract.rules.rules_pass import extract_rules, read_rules
 
 # --- settings -------------------------------------------------------------------------------
 

@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-import llm_extract  # noqa: E402
-from llm_extract import Settings  # noqa: E402
-from llm_extract.serve import ServeConfig, create_app  # noqa: E402
-
-from test_serve_support import MD, PDF, TXT, fake_endpoint  # noqa: E402
+import llm_extract
+from llm_extract import Settings
+from llm_extract.serve import ServeConfig, create_app
+from test_serve_support import MD, PDF, TXT, fake_endpoint
 
 
 def make_client(tmp_path: Path, **kw) -> TestClient:

@@ -97,6 +97,7 @@ def rules_only(paths: list[Path], rounds: int) -> None:
         print(f"PDF reader {name:<18}             {len(pdfs) / (time.perf_counter() - t0):7.1f} letters/s")
     try:
         import ray
+
         from llm_extract.batch.ray import extract_batch_ray
     except ImportError:
         print("Ray engine: skipped (pip install -e '.[ray]')")

@@ -30,10 +30,10 @@ from typing import Any
 
 from llm_extract import extract, read_letter
 from llm_extract.errors import ExtractionError, InputError, LlmExtractError
-from llm_extract.evaluation.runner import remember_cost
 from llm_extract.evaluation.fixtures import load_fixtures
-from llm_extract.model.client import ModelClient, Usage
+from llm_extract.evaluation.runner import remember_cost
 from llm_extract.evaluation.scoring import score_records
+from llm_extract.model.client import ModelClient, Usage
 from llm_extract.model.settings import Settings
 
 _waited = [0.0]
@@ -58,7 +58,7 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
     records, failures = [], []
     spent = {"prompt_tokens": 0, "completion_tokens": 0, "calls": 0}  # failed letters included
     started = time.perf_counter()
-    for fx, letter in zip(fixtures, letters):
+    for fx, letter in zip(fixtures, letters, strict=True):
         t0 = time.perf_counter()
         try:
             rec = extract(letter, prompt=prompt, settings=settings)
@@ -92,7 +92,7 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
     # Fully cached re-run over the letters that succeeded (a failed letter has no answer
     # to reuse and would ask the model again): same letters (already read), same settings.
     done = {name for name, _, _ in records}
-    ok_letters = [lt for fx, lt in zip(fixtures, letters) if fx.name in done]
+    ok_letters = [lt for fx, lt in zip(fixtures, letters, strict=True) if fx.name in done]
     ok_fixtures = [fx for fx in fixtures if fx.name in done]
     # The pass takes a fraction of a second for 44 letters, so one garbage collection or
     # page fault moves it a lot: the median of five passes is reported.
@@ -106,7 +106,7 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
     # no call at all for a letter the rules answered, so it has nothing to hit).
     first = {name: rec for name, rec, _ in records}
     assert all(r.provenance.model_calls == 0 for r in cached)
-    assert all(r.provenance.cache_hit for r, fx in zip(cached, ok_fixtures) if first[fx.name].provenance.model_calls)
+    assert all(r.provenance.cache_hit for r, fx in zip(cached, ok_fixtures, strict=True) if first[fx.name].provenance.model_calls)
     t0 = time.perf_counter()
     for fx in ok_fixtures:
         extract(fx.letter, prompt=prompt, settings=settings)

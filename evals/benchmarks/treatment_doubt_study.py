@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -170,7 +170,7 @@ def table(title: str, flagged_by: dict[str, np.ndarray], wrong: np.ndarray) -> N
 def calibration(conf: np.ndarray, right: np.ndarray) -> None:
     print("  calibration (out-of-group): bin, names, mean confidence, share right")
     edges = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 1.0001]
-    for lo, hi in zip(edges, edges[1:]):
+    for lo, hi in pairwise(edges):
         sel = (conf >= lo) & (conf < hi)
         if sel.any():
             print(f"    [{lo:.2f}, {min(hi, 1):.2f})  {int(sel.sum()):>5}  {conf[sel].mean():.3f}  {right[sel].mean():.3f}")
@@ -202,7 +202,7 @@ def main() -> int:
           f"(stored DEFAULT_THRESHOLD: {td.DEFAULT_THRESHOLD})")
     for part, sel in (("wordings, leave-one-set-out", ~is_dev),
                       ("dev items, leave-one-letter-out vocabulary, model fitted on the wordings", is_dev)):
-        sub = [r for r, s in zip(rows, sel) if s]
+        sub = [r for r, s in zip(rows, sel, strict=True) if s]
         wrong = np.array([not r.right for r in sub])
         flags = {f"signal {n}": np.array([r.signals[n] for r in sub]) for n in names}  # type: ignore[index]
         flags.update({f"confidence < {t}": conf[sel] < t for t in THRESHOLDS})
@@ -211,14 +211,14 @@ def main() -> int:
         table(part, flags, wrong)
         calibration(conf[sel], ~wrong)
         if args.show:
-            for r, c in zip(sub, conf[sel]):
+            for r, c in zip(sub, conf[sel], strict=True):
                 if not r.right:
                     fired = [n for n in names if r.signals[n]]  # type: ignore[index]
                     print(f"    {c:.2f} {r.request!r} -> {r.name!r} {fired}")
     model = fit_model(matrix(rows, names), np.array([not r.right for r in rows], dtype=float))
     print("\nmodel fitted on all wordings and dev items (signals out-of-group), for treatment_doubt:")
     print(f"INTERCEPT = {model.intercept:.3f}\nSLOPE = {model.slope:.3f}\nWEIGHTS = {{")
-    for n, w in zip(names, model.weights):
+    for n, w in zip(names, model.weights, strict=True):
         print(f"    {n!r}: {w:.3f},")
     print("}")
     stored = np.array([td.WEIGHTS.get(n, 0.0) for n in names])

@@ -269,7 +269,7 @@ def write_outputs(
         by_type[str(f.get("error_type"))] += 1
     stats = acc.result()
     summary = {
-        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "run": run,
         "totals": {
             "letters": stats["letters"], "duplicates": duplicates, "failed": len(failures),

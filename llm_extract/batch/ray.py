@@ -37,7 +37,8 @@ from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
 from .inputs import InputLike, file_info, iter_inputs
 from .options import BatchOptions
-from .runner import BatchSummary, describe_failure as _describe
+from .runner import BatchSummary
+from .runner import describe_failure as _describe
 from .store import OutputStore
 
 __all__ = ["extract_batch_ray", "ray_module"]

@@ -25,12 +25,22 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from dataclasses import dataclass, field
 from typing import Any, Literal, ParamSpec
 
-from .inputs import InputLike, Shard, file_info, file_sha256, iter_inputs
-from .options import Backoff, BatchOptions, Clock, ExtractFn, SystemClock, check_extract_kwargs, default_extract  # noqa: F401  # re-exported: the names' old home
-from .store import OutputStore
+from pydantic import ValidationError
+
 from ..errors import LlmExtractError, ModelError, redact
 from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
+from .inputs import InputLike, Shard, file_info, file_sha256, iter_inputs
+from .options import (
+    Backoff,
+    BatchOptions,
+    Clock,
+    ExtractFn,
+    SystemClock,
+    check_extract_kwargs,  # noqa: F401 - re-exported from the name's old home
+    default_extract,  # noqa: F401 - re-exported from the name's old home
+)
+from .store import OutputStore
 
 __all__ = ["BatchResult", "BatchRun", "BatchSummary", "BatchOptions", "Backoff", "Clock", "SystemClock",
            "extract_batch", "aextract_batch"]
@@ -127,10 +137,6 @@ def _describe(exc: BaseException) -> tuple[str, str, int | None]:
     status = getattr(exc, "status", None) if isinstance(exc, ModelError) else None
     if isinstance(exc, LlmExtractError):
         return type(exc).__name__, exc.message, status
-    try:
-        from pydantic import ValidationError
-    except ImportError:  # pragma: no cover - pydantic is a hard dependency
-        ValidationError = ()  # type: ignore[assignment,misc]
     if isinstance(exc, ValidationError):
         # Pydantic's own message quotes input values, which may be letter text.
         parts = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)]

@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..cost import Cost
 from ..errors import ConfigError, ExtractionError, InputError, LlmExtractError
-from .fixtures import DEFAULT_FIXTURES, Fixture, load_fixtures
 from ..record import IMRRecord
 from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
-from .results import LedgerEntry, LetterCost, LetterResult, Results, RunEntry
+from ..version import __version__
 from .calibration import ITEM_VALUES, ValueScore, at_threshold, by_source, left_open, risk_coverage
+from .fixtures import DEFAULT_FIXTURES, Fixture, load_fixtures
+from .results import LedgerEntry, LetterCost, LetterResult, Results, RunEntry
 from .scoring import (
     ITEM_FIELDS,
     LETTER_FIELDS,
@@ -53,7 +54,6 @@ from .scoring import (
     majority_baseline,
     score_letter,
 )
-from ..version import __version__
 
 if TYPE_CHECKING:
     from ..model.settings import Settings
@@ -569,7 +569,7 @@ def _evaluation(fxs: list[Fixture], runs: list[RunResult], root: Path, read_seco
         letters=[fx.name for fx in fxs],
         labelled_items=sum(len(fx.label.items) for fx in fxs),
         labels={fx.name: fx.label for fx in fxs},
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         read_seconds=read_seconds,
     )
 

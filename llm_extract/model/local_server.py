@@ -10,9 +10,9 @@ every letter.
 from __future__ import annotations
 
 import atexit
-import os
 import importlib.util
 import json
+import os
 import socket
 import subprocess
 import sys

@@ -25,10 +25,10 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from ..record import Category, Decision, ExtractionWarning, IMRRecord, Item, Span
 from ..rules.dates import dates_in_text
 from ..rules.vocab import SEX_WORD_RE, STRENGTH_PATTERN
 from .answers import FullAnswer, FullItem, HybridAnswer, unasked_keys
-from ..record import Category, Decision, ExtractionWarning, IMRRecord, Item, Span
 
 __all__ = ["locate", "merge_hybrid", "merge_full"]
 

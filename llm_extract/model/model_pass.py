@@ -22,18 +22,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..errors import ExtractionError, InputError
+from ..reading.letter import Letter
+from ..record import ExtractionWarning, IMRRecord
+from ..rules import RulesResult
+from ..rules.confidence import settle_model_values
 from .answers import FullAnswer, HybridAnswer, hybrid_answer_model, rules_known
 from .cache import AnswerCache, question_key
-from ..errors import ExtractionError, InputError
 from .client import ModelClient, Usage
 from .logprobs import value_probabilities
 from .merge import merge_full, merge_hybrid
 from .open_pass import merge_open, open_answer_model, open_questions, render_examples, render_questions
 from .prompts import Prompt, load_prompt
-from ..reading.letter import Letter
-from ..record import ExtractionWarning, IMRRecord
-from ..rules import RulesResult
-from ..rules.confidence import settle_model_values
 
 __all__ = ["run_model_pass", "plan_questions", "Question"]
 
@@ -176,7 +176,7 @@ def plan_questions(prompt: Prompt, letter: Letter, rules: RulesResult, *, n_ctx:
     opening = text[: starts[0]]
     bounds = starts[1:] + [len(text)]
     questions = []
-    for n, (start, end) in enumerate(zip(starts, bounds), start=1):
+    for n, (start, end) in enumerate(zip(starts, bounds, strict=True), start=1):
         chunk = opening.rstrip("\n") + "\n[...]\n" + text[start:end]
         q = _hybrid_question(prompt, chunk, text, rules, [n], asked if n == 1 else frozenset(), f"item{n}")
         if q.tokens() > budget:

@@ -56,12 +56,12 @@ def placed(kind: Placement | None, alternative: object | None, vote: Vote | None
     source = _VIA.get(kind.via, ValueSource.WORDS)
     category, drug_class, settled = kind.category, kind.drug_class, None
     if alternative is not None:
-        alt_category = getattr(alternative, "category")
+        alt_category = alternative.category
         sides = None if vote is None else ("topic" if vote.category is alt_category else
                                            "words" if vote.category is kind.category else None)
         if sides == "topic":
             category, source, settled = alt_category, ValueSource.TOPIC, "topic"
-            drug_class = getattr(alternative, "drug_class") or (
+            drug_class = alternative.drug_class or (
                 vote.drug_class if vote is not None and category is Category.PHARMACEUTICAL else None)
         elif sides == "words":
             settled = "words"

@@ -12,20 +12,40 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
+from ..reading.letter import Letter
+from ..record import (
+    Category,
+    Decision,
+    DrugClass,
+    ExtractionWarning,
+    IMRRecord,
+    Item,
+    Priority,
+    Provenance,
+    Span,
+    ValueSource,
+)
+from ..version import __version__
+from .confidence import needs_review
 from .diagnoses import read_diagnoses
 from .guideline_topics import place
-from .confidence import needs_review
 from .items import contests, decision_lines, guideline_sources, read_items, read_quantity, read_strength
-from .layout import (HEADER_LABELS, Sections, count_letters, find_sections, header_labels, read_credentials,
-                     read_header, read_injury_date, read_patient)
+from .layout import (
+    HEADER_LABELS,
+    Sections,
+    count_letters,
+    find_sections,
+    header_labels,
+    read_credentials,
+    read_header,
+    read_injury_date,
+    read_patient,
+)
 from .neighbours import vote
-from .placing import diagnosis_confidence, placed as _placed, treatment_confidence
+from .placing import diagnosis_confidence, treatment_confidence
+from .placing import placed as _placed
 from .treatment import treatment_name
 from .vocab import decision_of
-from ..reading.letter import Letter
-from ..record import (Category, Decision, DrugClass, ExtractionWarning, IMRRecord, Item, Priority, Provenance,
-                      Span, ValueSource)
-from ..version import __version__
 
 __all__ = ["extract_rules", "read_rules", "RulesResult", "Alternative", "EXTRACTOR"]
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from llm_extract import IMRRecord
 
 from ..reading import SUFFIXES
-
 from .config import ServeConfig
 from .jobs import LETTER_SUFFIXES
 from .problems import ProblemError

@@ -76,7 +76,7 @@ class Metrics:
             for etype in sorted(set(self.failures) | {"InputError", "ModelError", "ExtractionError"}):
                 out.append(f"llm_extract_failures_total{_labels(type=etype)} {self.failures.get(etype, 0)}")
             family("llm_extract_extract_seconds", "histogram", "Seconds per letter in POST /v1/extract.")
-            for bound, count in zip(BUCKETS, self.bucket_counts):
+            for bound, count in zip(BUCKETS, self.bucket_counts, strict=True):
                 out.append(f"llm_extract_extract_seconds_bucket{_labels(le=repr(bound))} {count}")
             out.append(f'llm_extract_extract_seconds_bucket{{le="+Inf"}} {self.latency_count}')
             out.append(f"llm_extract_extract_seconds_sum {self.latency_sum:.6f}")

@@ -8,8 +8,9 @@ import asyncio
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from fastapi import Request
 from starlette.datastructures import UploadFile

@@ -241,7 +241,8 @@ def _borrow_evidence(label: IMRRecord, rules: IMRRecord) -> None:
         top = key.split(".")[0]
         if top in lab and lab.get(top) == got.get(top):
             label.evidence[key] = span
-    for li, ri in zip(label.items, rules.items):
+    # Not strict: a label may list more or fewer items than the rules found.
+    for li, ri in zip(label.items, rules.items, strict=False):
         if li.request == ri.request or li.decision == ri.decision:
             for key, span in ri.evidence.items():
                 if getattr(li, key.split(".")[0], None) == getattr(ri, key.split(".")[0], None):
