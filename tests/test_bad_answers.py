@@ -53,7 +53,8 @@ def _mock_pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str
     def client_for(settings: Settings) -> ModelClient:
         seen.append(settings)
         if settings not in clients:
-            clients[settings] = ModelClient(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+            http_client = httpx2.Client(transport=httpx2.MockTransport(handler))
+            clients[settings] = ModelClient(settings, http_client=http_client)
         return clients[settings]
 
     monkeypatch.setattr(pipeline, "model_client", client_for)

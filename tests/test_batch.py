@@ -49,7 +49,8 @@ def test_corrupt_pdf_among_good_letters_is_reported_and_the_rest_done(tmp_path: 
     records = read_jsonl(out / "records.jsonl")
     assert sorted(Path(s).name for s in _sources(records)) == sorted(p.name for p in good)
     errors = read_jsonl(out / "errors.jsonl")
-    assert {Path(e["path"]).name: e["error_type"] for e in errors} == {"broken.pdf": "InputError", "empty.txt": "InputError"}
+    assert {Path(e["path"]).name: e["error_type"] for e in errors} == {"broken.pdf": "InputError",
+                                                                       "empty.txt": "InputError"}
     assert all(e["message"] for e in errors)
     # The tables agree with the records: one letter row per record, one item row per item.
     with (out / "letters.csv").open() as f:

@@ -292,7 +292,8 @@ def test_full_answer_rejects_values_not_in_the_letter() -> None:
     FullAnswer.model_validate(ok, context={"text": text})
     for bad, msg in (({"case_number": "CM16-0213038"}, "does not appear"),
                      ({"date_assigned": "2016-11-10"}, "not a date written"),
-                     ({"items": [{"request": "MRI of the knee", "decision": "Overturned"}]}, "decision line says Upheld")):
+                     ({"items": [{"request": "MRI of the knee", "decision": "Overturned"}]},
+                      "decision line says Upheld")):
         with pytest.raises(ValueError, match=msg):
             FullAnswer.model_validate({**ok, **bad}, context={"text": text})
 
@@ -418,7 +419,8 @@ def test_extraction_error_carries_the_rules_record(monkeypatch: pytest.MonkeyPat
     assert len(sent) == 2  # the first answer and one re-ask (max_reasks=1)
     assert err.last_answer == '{"items": "not a list"}'
     assert err.usage["calls"] == 2 and err.usage["prompt_tokens"] == 20
-    assert err.rules_record == extract(path, rules_only=True).model_copy(update={"provenance": err.rules_record.provenance})
+    rules = extract(path, rules_only=True)
+    assert err.rules_record == rules.model_copy(update={"provenance": err.rules_record.provenance})
     assert err.source == str(path)
 
 

@@ -290,7 +290,8 @@ def test_review_page_assets_are_the_files_the_offline_view_inlines(client):
     assert sorted(assets) == ["static/review.css", "static/review.js"]
     for href in assets:
         r = client.get("/" + href)
-        assert r.status_code == 200 and r.headers["content-type"].split(";")[0] in ("text/css", "text/javascript", "application/javascript")
+        assert r.status_code == 200
+        assert r.headers["content-type"].split(";")[0] in ("text/css", "text/javascript", "application/javascript")
         assert len(r.text) > 1000 and r.text in offline and r.text not in page
     # Every <script> left in the page is JSON data, which no browser runs.
     assert all('type="application/json"' in tag or "src=" in tag for tag in re.findall(r"<script[^>]*>", page))
@@ -309,7 +310,8 @@ def test_review_spans_index_the_returned_text(client):
     item = rec["items"][0]
     assert text[item["evidence"]["decision"]["start"]:item["evidence"]["decision"]["end"]] == item["decision"]
     assert body["upload_id"].endswith(".pdf") and body["source"] == PDF.name
-    assert_problem(client.post("/v1/review", json={"text": "x"}), 422, "ValidationError")  # JSON names a --letters-dir letter
+    # JSON names a --letters-dir letter
+    assert_problem(client.post("/v1/review", json={"text": "x"}), 422, "ValidationError")
 
 
 def test_save_fixture_then_evaluate(client, tmp_path):

@@ -106,7 +106,8 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
     # no call at all for a letter the rules answered, so it has nothing to hit).
     first = {name: rec for name, rec, _ in records}
     assert all(r.provenance.model_calls == 0 for r in cached)
-    assert all(r.provenance.cache_hit for r, fx in zip(cached, ok_fixtures, strict=True) if first[fx.name].provenance.model_calls)
+    assert all(r.provenance.cache_hit for r, fx in zip(cached, ok_fixtures, strict=True)
+               if first[fx.name].provenance.model_calls)
     t0 = time.perf_counter()
     for fx in ok_fixtures:
         extract(fx.letter, prompt=prompt, settings=settings)
@@ -187,9 +188,10 @@ def main() -> int:
     full = [r for r in results if r["prompt"].startswith("imr-full")]
     if hybrid and full:
         h, f = hybrid[-1], full[-1]
-        print(f"hybrid/full completion tokens: {h['completion_tokens_per_letter'] / max(f['completion_tokens_per_letter'], 1e-9):.1%}"
-              f"  (target <= 50%)")
-        print(f"hybrid/full wall time:         {h['seconds_per_letter'] / f['seconds_per_letter']:.1%}  (target <= 60%)")
+        tokens = h["completion_tokens_per_letter"] / max(f["completion_tokens_per_letter"], 1e-9)
+        print(f"hybrid/full completion tokens: {tokens:.1%}  (target <= 50%)")
+        wall = h["seconds_per_letter"] / f["seconds_per_letter"]
+        print(f"hybrid/full wall time:         {wall:.1%}  (target <= 60%)")
     for r in results:
         for line in r["failed"]:
             print(f"failed ({r['prompt']}): {line}")

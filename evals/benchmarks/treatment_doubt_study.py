@@ -107,7 +107,8 @@ def fit(x: np.ndarray, wrong: np.ndarray, ridge: float = RIDGE) -> np.ndarray:
 
 @dataclass
 class Model:
-    """The stored form: a weight per signal, summed over those that fire, then P(right) = sigmoid(intercept - slope * sum)."""
+    """The stored form: a weight per signal, summed over those that fire, then
+    P(right) = sigmoid(intercept - slope * sum)."""
 
     weights: np.ndarray
     intercept: float
@@ -173,7 +174,8 @@ def calibration(conf: np.ndarray, right: np.ndarray) -> None:
     for lo, hi in pairwise(edges):
         sel = (conf >= lo) & (conf < hi)
         if sel.any():
-            print(f"    [{lo:.2f}, {min(hi, 1):.2f})  {int(sel.sum()):>5}  {conf[sel].mean():.3f}  {right[sel].mean():.3f}")
+            print(f"    [{lo:.2f}, {min(hi, 1):.2f})  {int(sel.sum()):>5}"
+                  f"  {conf[sel].mean():.3f}  {right[sel].mean():.3f}")
     loss = -np.mean(np.log(np.clip(np.where(right, conf, 1 - conf), 1e-9, 1)))
     print(f"    log loss {loss:.4f}; Brier {np.mean((conf - right) ** 2):.4f}; "
           f"constant-rate log loss {-np.mean(np.log(np.where(right, right.mean(), 1 - right.mean()))):.4f}")
@@ -224,7 +226,8 @@ def main() -> int:
     stored = np.array([td.WEIGHTS.get(n, 0.0) for n in names])
     same = (np.allclose(stored, model.weights, atol=5e-3) and abs(td.INTERCEPT - model.intercept) < 5e-3
             and abs(td.SLOPE - model.slope) < 5e-3)
-    print(f"stored constants in treatment_doubt.py {'match this fit' if same else 'DIFFER from this fit: paste the above'}")
+    verdict = "match this fit" if same else "DIFFER from this fit: paste the above"
+    print(f"stored constants in treatment_doubt.py {verdict}")
     refit = model.confidence(matrix(rows, names))
     print(f"in-sample share below {chosen}: {(refit < chosen).mean():.1%} of all names")
     return 0

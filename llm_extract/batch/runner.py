@@ -302,7 +302,8 @@ class BatchRun:
                 if self._claimed.get(sha) == task.source:
                     del self._claimed[sha]
             for dup in waiting.pop(sha, []):
-                results.append(self._failed(dup, sha, etype, f"same text as {task.source}, which failed: {message}", status))
+                results.append(self._failed(dup, sha, etype, f"same text as {task.source}, which failed: {message}",
+                                            status))
         return results
 
     def _duplicate(self, task: _Task, sha: str, primary: str) -> BatchResult:
@@ -535,8 +536,8 @@ def extract_batch(
     (one :class:`Letter` in, one record out); other keyword arguments go to
     :func:`llm_extract.extract` (``model=``, ``prompt=``, ...). After a failure that says
     the endpoint is overloaded or down (429, 5xx, unreachable) new work waits ``backoff``
-    seconds, doubling up to its maximum (or a :class:`Backoff`, e.g. with a test clock). ``stop_after_failures``: stop after that many
-    failures in a row (the run is resumable).
+    seconds, doubling up to its maximum (or a :class:`Backoff`, e.g. with a test clock).
+    ``stop_after_failures``: stop after that many failures in a row (the run is resumable).
     """
     options = BatchOptions(
         out_dir=out_dir, rules_only=rules_only, concurrency=concurrency, executor=executor, shard=shard,

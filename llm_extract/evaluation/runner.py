@@ -389,7 +389,8 @@ def _rules_run(fixtures: Sequence[Fixture], letters: dict[str, Any], progress: P
             continue
         scores.append(score_letter(fx.name, rec, fx.label, RULES_FIELDS))
         costs.append(LetterCost(name=fx.name, seconds=rec.provenance.seconds))
-    return RunResult(spec, Score(scores), costs, {"rules_only": True}, tuple(f for f in ALL_FIELDS if f in RULES_FIELDS))
+    return RunResult(spec, Score(scores), costs, {"rules_only": True},
+                     tuple(f for f in ALL_FIELDS if f in RULES_FIELDS))
 
 
 def _model_run(spec: RunSpec, settings: Settings, fixtures: Sequence[Fixture], letters: dict[str, Any],

@@ -208,7 +208,8 @@ def merge_hybrid(record: IMRRecord, answer: HybridAnswer, text: str, *, asked: f
     out = record.model_copy(deep=True)
     for label in answer.items:
         if not 1 <= label.index <= len(out.items):
-            _warn(out, "model_extra_item", "items", f"the model labelled item {label.index}, which the rules did not find")
+            _warn(out, "model_extra_item", "items",
+                  f"the model labelled item {label.index}, which the rules did not find")
             continue
         _label_item(out, label.index - 1, text, label.treatment, label.category, label.drug_class)
     _set_diagnoses(out, text, answer.diagnoses)

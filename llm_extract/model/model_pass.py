@@ -326,7 +326,8 @@ def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: Mod
         model = open_answer_model(q.items, q.diagnoses)
         # The answer schema names the open items, and a grammar is built from it: part of the key.
         schema = hashlib.sha256(json.dumps(model.model_json_schema(), sort_keys=True).encode()).hexdigest()
-        examples = render_examples(record, q, exclude_letter=(letter.sha256, record.case_number or "")) if "examples" in prompt.variables else ""
+        examples = (render_examples(record, q, exclude_letter=(letter.sha256, record.case_number or ""))
+                    if "examples" in prompt.variables else "")
         # The examples come from the labelled data, which can grow: they are part of the key too.
         shown = f":{hashlib.sha256(examples.encode()).hexdigest()[:12]}" if examples else ""
         key = question_key(client.settings, endpoint=client.endpoint, prompt=prompt.ref,

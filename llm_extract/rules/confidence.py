@@ -20,8 +20,8 @@ from collections.abc import Iterable
 
 from ..record import Category, Confidence, IMRRecord, ValueSource
 
-__all__ = ["REVIEW_THRESHOLD", "DIAGNOSIS_REVIEW_THRESHOLD", "category_confidence", "drug_class_confidence", "model_score", "needs_review",
-           "score", "settle_model_values"]
+__all__ = ["REVIEW_THRESHOLD", "DIAGNOSIS_REVIEW_THRESHOLD", "category_confidence", "drug_class_confidence",
+           "model_score", "needs_review", "score", "settle_model_values"]
 
 #: Item values (treatment, category, drug class) scored below this are listed in
 #: ``needs_review``: the highest two-decimal threshold that flags at most 9% of the dev split's

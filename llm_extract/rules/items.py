@@ -45,7 +45,8 @@ _LABEL_WORDS = {
 _LABELS = {name: re.compile(label(words) + r":[ ]*", re.I) for name, words in _LABEL_WORDS.items()}
 # Wording that puts the disputed request inside a longer decision sentence.
 _REQUEST_LEADS = [
-    re.compile(r"The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the\s+original\s+request,?\s+(?:is\s+(?:for\s+)?)?", re.I),
+    re.compile(r"The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the\s+original\s+request,?\s+"
+               r"(?:is\s+(?:for\s+)?)?", re.I),
     re.compile(r"The\s+original\s+request,?\s+", re.I),
 ]
 _ORIGINAL_SENTENCE = re.compile(r"was\s+the\s+original\s+request\.", re.I)
@@ -280,7 +281,8 @@ def _decide(text: str, lines: tuple[re.Match[str], ...], floor: int, block: int,
         return Contest(lines, named[0], "the rationale names its request")
     pool = named or list(lines)
     floors = [floor, *(line.end() for line in lines[:-1])]
-    shaped = [line for line, at in zip(lines, floors, strict=True) if line in pool and _request_paragraph(text, line, at)]
+    shaped = [line for line, at in zip(lines, floors, strict=True)
+              if line in pool and _request_paragraph(text, line, at)]
     if len(shaped) == 1:
         return Contest(lines, shaped[0], "it ends the paragraph where the layout puts a request")
     return Contest(lines, None)
@@ -342,7 +344,8 @@ _OUTSIDE_MTUS = re.compile(r"outside\s+of\s+the\s+MTUS(?:\s+Guidelines)?|Non-MTU
 _MTUS = re.compile(r"\bMTUS\b|\bCA\s+MTUS\b|Chronic\s+Pain\s+Medical\s+Treatment\s+Guidelines", re.I)
 _ACOEM = re.compile(r"\bACOEM\b|American\s+College\s+of\s+Occupational", re.I)
 _ODG = re.compile(r"\bODG\b|Official\s+Disability\s+Guidelines?", re.I)
-_NON_MTUS_CITATION = re.compile(r"Non-MTUS\s+Citation:?\s*(.+?)(?=Non-MTUS\s+Citation|Decision\s+based\s+on|$)", re.I | re.S)
+_NON_MTUS_CITATION = re.compile(r"Non-MTUS\s+Citation:?\s*(.+?)(?=Non-MTUS\s+Citation|Decision\s+based\s+on|$)",
+                                re.I | re.S)
 
 
 def guideline_sources(maximus: str | None) -> list[str]:

@@ -69,7 +69,8 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
         kwargs = {"data_dir": data_dir} if data_dir is not None else {}
         config = ServeConfig(
             rules_only=rules_only, settings=settings, prompt=prompt, batch_root=batch_root,
-            fixtures_dir=fixtures_dir, letters_dir=letters_dir, api_token=os.environ.get("LLM_EXTRACT_API_TOKEN") or None,
+            fixtures_dir=fixtures_dir, letters_dir=letters_dir,
+            api_token=os.environ.get("LLM_EXTRACT_API_TOKEN") or None,
             max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers, queue_size=queue_size,
             cors_origins=cors_origins, **kwargs)
     except LlmExtractError as exc:
@@ -91,7 +92,8 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
 @click.option("--title", default=None, help="Page title (default: the records file's name).")
 @click.option("--fixtures", "fixtures", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="For a results.json: the fixture folder (default: the one results.json names).")
-@click.option("--all", "all_letters", is_flag=True, help="For a results.json: every letter, not only those with errors.")
+@click.option("--all", "all_letters", is_flag=True,
+              help="For a results.json: every letter, not only those with errors.")
 def view_cmd(records: Path, output: Path, title: str | None, fixtures: Path | None, all_letters: bool) -> None:
     """Write the review view of RECORDS.jsonl as one self-contained HTML file (no network).
 

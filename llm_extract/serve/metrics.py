@@ -67,7 +67,8 @@ class Metrics:
                 out.append(f"# HELP {name} {help_}")
                 out.append(f"# TYPE {name} {kind}")
 
-            family("llm_extract_letters_total", "counter", "Letters extracted by POST /v1/extract, by mode and outcome.")
+            family("llm_extract_letters_total", "counter",
+                   "Letters extracted by POST /v1/extract, by mode and outcome.")
             for mode in ("rules", "model"):
                 for outcome in ("ok", "failed"):
                     out.append(f"llm_extract_letters_total{_labels(mode=mode, outcome=outcome)} "
@@ -94,7 +95,8 @@ class Metrics:
             out.append(f"llm_extract_queued {self.queued}")
             family("llm_extract_batch_letters_total", "counter", "Batch-job letters by outcome.")
             for status in ("done", "cached", "duplicate", "failed"):
-                out.append(f"llm_extract_batch_letters_total{_labels(status=status)} {self.batch_letters.get(status, 0)}")
+                count = self.batch_letters.get(status, 0)
+                out.append(f"llm_extract_batch_letters_total{_labels(status=status)} {count}")
             family("llm_extract_http_requests_total", "counter", "HTTP responses by route and status.")
             for (route, status), n in sorted(self.http.items()):
                 out.append(f"llm_extract_http_requests_total{_labels(route=route, status=status)} {n}")

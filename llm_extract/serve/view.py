@@ -74,6 +74,7 @@ def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline"
     else:
         controls = ""
     picker = '<label style="display:none">letter <select id="entry"></select></label>'
+    empty = "Upload a letter to see its values in the text." if mode == "server" else "No records."
     if mode == "server":  # relative, so that the page also works behind a path prefix
         style, script = '<link rel="stylesheet" href="static/review.css">', '<script src="static/review.js"></script>'
     else:  # the leading newline keeps the inlined page as it was when the assets were strings
@@ -86,7 +87,7 @@ def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline"
 {style}
 </head><body>
 <header><h1>{html.escape(title)}</h1>{controls}{picker}<span id="status"></span></header>
-<main><div id="letter"><p class="empty">{"Upload a letter to see its values in the text." if mode == "server" else "No records."}</p></div>
+<main><div id="letter"><p class="empty">{empty}</p></div>
 <div id="record"></div></main>
 <script type="application/json" id="review-config">{_script_json(config)}</script>
 <script type="application/json" id="review-data">{_script_json(data)}</script>
