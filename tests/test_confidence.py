@@ -152,7 +152,7 @@ def test_by_source_counts_right_and_total_per_field_and_source() -> None:
 
 # --- the review queue -----------------------------------------------------------------------
 
-def _flagging_extract(letter):  # type: ignore[no-untyped-def]
+def _flagging_extract(letter):
     from batch_helpers import fake_extract
 
     rec = fake_extract(letter)

@@ -120,7 +120,7 @@ def test_labelled_neighbours_settle_a_contest_for_the_side_they_share() -> None:
     assert open_questions(rules.record, rules.summary, rules.contested).items == ()
 
 
-def _answer(q, category: Category):  # type: ignore[no-untyped-def]
+def _answer(q, category: Category):
     model = open_answer_model(q.items, q.diagnoses)
     return model.model_construct(items=[OpenItem.model_construct(index=1, category=category, drug_class=None)])
 

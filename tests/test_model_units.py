@@ -223,7 +223,7 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds(E({"Retry-After": "7"})) == 7
     assert retry_after_seconds(E({"retry-after-ms": "1500"})) == 1.5
     assert retry_after_seconds(E({})) is None
-    assert 0 <= retry_after_seconds(E({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) <= 0  # type: ignore[operator]
+    assert 0 <= retry_after_seconds(E({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) <= 0  # type: ignore[operator]  # a past date: not None
 
 
 # --- cache key ------------------------------------------------------------------------------
@@ -431,7 +431,7 @@ def test_extraction_error_carries_the_rules_record(monkeypatch: pytest.MonkeyPat
 # dev letter's diagnoses), its other words as written.
 
 
-def _open_diagnoses_letter():  # type: ignore[no-untyped-def]
+def _open_diagnoses_letter():
     from llm_extract.reading import letter_from_text
 
     text = read_letter(LETTERS / "CM16-0242419.pdf").text

@@ -40,7 +40,7 @@ class _SignallingServer(uvicorn.Server):
         super().__init__(config)
         self.ready = threading.Event()
 
-    async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]  # uvicorn's signature
+    async def startup(self, sockets=None) -> None:  # uvicorn's signature
         await super().startup(sockets=sockets)
         self.ready.set()
 

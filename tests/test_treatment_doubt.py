@@ -23,7 +23,7 @@ KNOWN = known_words_from([
 
 
 def doubt(request: str, name: str | None, category: str | None) -> TreatmentDoubt:
-    return treatment_doubt(request, name, category, known_words=KNOWN)  # type: ignore[arg-type]
+    return treatment_doubt(request, name, category, known_words=KNOWN)  # type: ignore[arg-type]  # category as a plain string, as the study passes it
 
 
 def test_vocabulary_is_lower_cased_words_and_pairs_without_numbers() -> None:

@@ -134,7 +134,7 @@ def model(paths: list[Path], limit: int, model_name: str | None) -> None:
                   f"{tokens / max(done, 1):.0f} tokens/letter, {s['done']} done, {s['failed']} failed")
         calls = 0
 
-        def counting(letter):  # type: ignore[no-untyped-def]
+        def counting(letter):
             nonlocal calls
             calls += 1
             return extract(letter, **({"model": model_name} if model_name else {}))

@@ -49,7 +49,7 @@ def _timed_ask(self: ModelClient, *args: Any, usage: Usage, **kwargs: Any) -> An
         _waited[0] += usage.wait_seconds - before
 
 
-ModelClient.ask = _timed_ask  # type: ignore[method-assign]
+ModelClient.ask = _timed_ask  # type: ignore[method-assign]  # timing wrapper for this script's run
 
 
 def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str, Any]:

@@ -135,7 +135,7 @@ def fit_model(x: np.ndarray, wrong: np.ndarray) -> Model:
 
 
 def matrix(rows: list[Row], names: list[str]) -> np.ndarray:
-    return np.array([[float(r.signals[n]) for n in names] for r in rows])  # type: ignore[index]
+    return np.array([[float(r.signals[n]) for n in names] for r in rows])  # type: ignore[index]  # signals is set on every row by then
 
 
 def out_of_group(rows: list[Row], names: list[str], plain: bool = False) -> np.ndarray:
@@ -195,7 +195,7 @@ def main() -> int:
     args = parser.parse_args()
     rows, labels = load()
     add_signals(rows, labels)
-    names = list(rows[0].signals)  # type: ignore[arg-type]
+    names = list(rows[0].signals)  # type: ignore[arg-type]  # signals is set on every row by then
     conf = out_of_group(rows, names)
     plain = out_of_group(rows, names, plain=True)
     is_dev = np.array([r.group.startswith("dev:") for r in rows])
@@ -206,7 +206,7 @@ def main() -> int:
                       ("dev items, leave-one-letter-out vocabulary, model fitted on the wordings", is_dev)):
         sub = [r for r, s in zip(rows, sel, strict=True) if s]
         wrong = np.array([not r.right for r in sub])
-        flags = {f"signal {n}": np.array([r.signals[n] for r in sub]) for n in names}  # type: ignore[index]
+        flags = {f"signal {n}": np.array([r.signals[n] for r in sub]) for n in names}  # type: ignore[index]  # signals is set on every row by then
         flags.update({f"confidence < {t}": conf[sel] < t for t in THRESHOLDS})
         flags[f"confidence < {td.DEFAULT_THRESHOLD} (default)"] = conf[sel] < td.DEFAULT_THRESHOLD
         flags["plain logistic, lowest 10%"] = plain[sel] < np.quantile(plain[sel], 0.10)
@@ -215,7 +215,7 @@ def main() -> int:
         if args.show:
             for r, c in zip(sub, conf[sel], strict=True):
                 if not r.right:
-                    fired = [n for n in names if r.signals[n]]  # type: ignore[index]
+                    fired = [n for n in names if r.signals[n]]  # type: ignore[index]  # signals is set on every row by then
                     print(f"    {c:.2f} {r.request!r} -> {r.name!r} {fired}")
     model = fit_model(matrix(rows, names), np.array([not r.right for r in rows], dtype=float))
     print("\nmodel fitted on all wordings and dev items (signals out-of-group), for treatment_doubt:")

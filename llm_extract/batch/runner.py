@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, ParamSpec
 
@@ -334,7 +334,7 @@ class BatchRun:
             return cf.ProcessPoolExecutor(max_workers=self._concurrency)
         return cf.ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="llm-extract")
 
-    def _run(self) -> Iterator[BatchResult]:
+    def _run(self) -> Generator[BatchResult, None, None]:
         started = time.perf_counter()
         self._open_store()
         bar = _progress_bar(self._total) if self._progress else None
@@ -579,7 +579,7 @@ async def aextract_batch(inputs: Iterable[InputLike] | InputLike, **keywords: An
             result = await asyncio.to_thread(next, run, _MISSING)
             if result is _MISSING:
                 return
-            yield result  # type: ignore[misc]
+            yield result  # type: ignore[misc]  # narrowed from the _MISSING sentinel above
     finally:
         await asyncio.to_thread(run.close)
 

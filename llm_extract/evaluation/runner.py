@@ -271,7 +271,7 @@ class Evaluation:
 
 def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> RunEntry:
     costs = {c.name: c for c in run.costs}
-    return RunEntry(**{
+    return RunEntry.model_validate({
         "name": run.name,
         "prompt": run.spec.prompt,
         "model": run.spec.model,
@@ -288,7 +288,7 @@ def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> RunEntr
             for sub in [run.split(name)]
         },
         "letters": [
-            LetterResult(**{
+            LetterResult.model_validate({
                 "name": ls.name,
                 "failed": ls.failed,
                 "all_right": ls.all_right,
@@ -551,8 +551,8 @@ def _read_letters(fxs: list[Fixture], root: Path) -> dict[str, Any]:
             unreadable[fx.name] = exc
     if unreadable:
         # A fixture letter that cannot be read is a broken fixture set, not a model failure.
-        name, exc = next(iter(unreadable.items()))
-        raise ConfigError(f"fixture letter {name!r} cannot be read: {exc}", source=str(root))
+        name, first = next(iter(unreadable.items()))
+        raise ConfigError(f"fixture letter {name!r} cannot be read: {first}", source=str(root))
     return letters
 
 

@@ -256,7 +256,7 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
             # The treatment's confidence is scored against the lenient comparison, as reported.
             value = "treatment" if f == "treatment_lenient" else None if f == "treatment" else f
             conf = p.confidence.get(value) if value in ITEM_VALUES else None
-            if conf is not None:
+            if conf is not None and value is not None:
                 out.values.append(ValueScore(value, conf.source.value, conf.score, ok, tuple(conf.reasons)))
     return out
 

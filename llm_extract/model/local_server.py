@@ -152,7 +152,7 @@ class LocalServer:
 
 
 _live: set[LocalServer] = set()
-_shared: dict[tuple[str, int, str], LocalServer] = {}
+_shared: dict[tuple[str, int, str, int | None], LocalServer] = {}  # (model, n_ctx, home, n_threads)
 _lock = threading.Lock()
 
 

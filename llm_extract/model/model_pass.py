@@ -27,7 +27,7 @@ from ..reading.letter import Letter
 from ..record import ExtractionWarning, IMRRecord
 from ..rules import RulesResult
 from ..rules.confidence import settle_model_values
-from .answers import FullAnswer, HybridAnswer, hybrid_answer_model, rules_known
+from .answers import FullAnswer, hybrid_answer_model, rules_known
 from .cache import AnswerCache, question_key
 from .client import ModelClient, Usage
 from .logprobs import value_probabilities
@@ -191,7 +191,8 @@ def plan_questions(prompt: Prompt, letter: Letter, rules: RulesResult, *, n_ctx:
     return questions
 
 
-def _combine(answers: list[HybridAnswer]) -> HybridAnswer:
+def _combine(answers: list[Any]) -> Any:
+    # HybridAnswer answers; Any because create_model builds that class (see merge.py).
     first = answers[0]
     items = [it for a in answers for it in a.items]
     return first.model_copy(update={"items": items})

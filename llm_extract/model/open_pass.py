@@ -181,7 +181,7 @@ def open_answer_model(indices: tuple[int, ...], diagnoses: bool) -> type[BaseMod
             "OpenItem", __base__=OpenItem,
             index=(int, Field(description="the item's number", json_schema_extra={"enum": list(indices)})),
         )
-        fields["items"] = (list[item], Field(  # type: ignore[valid-type]
+        fields["items"] = (list[item], Field(  # type: ignore[valid-type]  # item: a class create_model built just above
             description="one entry per numbered item",
             json_schema_extra={"minItems": len(indices), "maxItems": len(indices)}))
     if diagnoses:

@@ -14,6 +14,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from .normalize import normalize_text
@@ -100,7 +101,7 @@ class _RefusedError(Exception):
     """PDFium could not open or read this file (pypdf may)."""
 
 
-def _pdfium_modules():  # type: ignore[no-untyped-def]
+def _pdfium_modules() -> tuple[Any, Any]:
     try:
         import pypdfium2 as pdfium
         import pypdfium2.raw as pdfium_c
@@ -206,7 +207,7 @@ def pdf_text_pypdf(path: Path, source: str, warnings: list[str] | None = None) -
 
 def _page_texts(reader: object, warnings: list[str] | None) -> list[str]:
     """Each page's text; a page that fails to decode is noted in ``warnings`` (or raises)."""
-    pages_in = list(reader.pages)  # type: ignore[attr-defined]
+    pages_in = list(reader.pages)  # type: ignore[attr-defined]  # a pypdf or a PDFium document: both have pages
     pages: list[str] = []
     for number, page in enumerate(pages_in, 1):
         try:

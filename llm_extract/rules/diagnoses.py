@@ -241,10 +241,10 @@ def _split(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
     pieces = [p for p in pieces if p[0] < p[1]]
     spans: list[list[int]] = []
     pending: int | None = None  # start of a modifier-only run waiting for its noun
-    for n, (a, b, sep) in enumerate(pieces):
+    for n, (a, b, joiner) in enumerate(pieces):
         piece = text[a:b]
         after = pieces[n + 1][2] if n + 1 < len(pieces) else ""
-        if spans and pending is None and _continues(text, spans[-1], piece, sep, after):
+        if spans and pending is None and _continues(text, spans[-1], piece, joiner, after):
             spans[-1][1] = b
             continue
         if _MODIFIER.match(piece) or (spans and pending is None and _QUALIFIER.match(piece)):

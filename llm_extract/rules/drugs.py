@@ -87,8 +87,8 @@ def _read_table() -> _Table | None:
         # drug, not a drug: only entries with a DrugBank or MedlinePlus id are drugs.
         if not (info.get("drugbank_id") or info.get("medline_plus_id")):
             continue
-        drugs[str(canonical)] = (str(info.get("name") or canonical),
-                                 *(str(info[k]) if info.get(k) else None for k in _ID_KEYS))  # type: ignore[misc]
+        drugbank, mesh, medline = (str(info[k]) if info.get(k) else None for k in _ID_KEYS)
+        drugs[str(canonical)] = (str(info.get("name") or canonical), drugbank, mesh, medline)
     return _Table(variants, drugs)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,7 +67,7 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
 
     try:
         settings = None if rules_only else Settings.resolve(model=model, base_url=base_url, timeout=timeout)
-        kwargs = {"data_dir": data_dir} if data_dir is not None else {}
+        kwargs: dict[str, Any] = {"data_dir": data_dir} if data_dir is not None else {}
         config = ServeConfig(
             rules_only=rules_only, settings=settings, prompt=prompt, batch_root=batch_root,
             fixtures_dir=fixtures_dir, letters_dir=letters_dir,
@@ -78,7 +79,7 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
     import logging
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    mode = "rules-only" if rules_only else f"model {settings.model} at {settings.base_url or 'embedded'}"
+    mode = "rules-only" if settings is None else f"model {settings.model} at {settings.base_url or 'embedded'}"
     click.echo(f"llm-extract serve: http://{host}:{port}/ ({mode}; data in {config.data_dir}"
                f"{'; token required' if config.api_token else ''})", err=True)
     # access_log=False: uvicorn's access lines carry query strings; the app logs routes itself.

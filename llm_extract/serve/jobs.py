@@ -10,6 +10,7 @@ that stops mid-job leaves ``state: running`` behind; the next server queues it a
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import logging
@@ -135,7 +136,7 @@ class JobManager:
     def out_dir(self, job_id: str) -> Path:
         return self.root / job_id / "out"
 
-    def _all(self) -> list[dict[str, Any]]:
+    def _all(self) -> builtins.list[dict[str, Any]]:  # builtins: the method above is named list
         jobs = []
         for path in self.root.glob("*/job.json"):
             try:
