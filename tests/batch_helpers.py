@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 from conftest import LETTERS as FIXTURE_LETTERS  # noqa: F401 - re-exported for the batch tests
-from conftest import ROOT  # noqa: F401
+from conftest import ROOT  # noqa: F401 - re-exported for the batch tests
 from llm_extract.reading.letter import Letter
 from llm_extract.record import IMRRecord, Item, Provenance
-
 
 _CASE = re.compile(r"Case Number: (CM\d{2}-\d{7})")
 _ITEM = re.compile(r"^Request: (.+?) is: (Upheld|Overturned)(?: \[(\w+)(?:/(\w+))?\])?$", re.M)

@@ -148,5 +148,6 @@ _PYPDF_CASSETTES = {"test_model_pass", "test_evaluate"}
 def _cassettes_read_with_pypdf(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """These modules' cassettes were recorded from pypdf's text (the request body holds the
     letter): replay them with pypdf as the reader until they are re-recorded with PDFium's."""
-    if request.node.get_closest_marker("vcr") is not None and request.module.__name__.rsplit(".", 1)[-1] in _PYPDF_CASSETTES:
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    if request.node.get_closest_marker("vcr") is not None and module in _PYPDF_CASSETTES:
         monkeypatch.setenv("LLM_EXTRACT_PDF_READER", "pypdf")

@@ -53,7 +53,8 @@ def _mock_pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str
     def client_for(settings: Settings) -> ModelClient:
         seen.append(settings)
         if settings not in clients:
-            clients[settings] = ModelClient(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+            http_client = httpx2.Client(transport=httpx2.MockTransport(handler))
+            clients[settings] = ModelClient(settings, http_client=http_client)
         return clients[settings]
 
     monkeypatch.setattr(pipeline, "model_client", client_for)
@@ -91,9 +92,9 @@ def test_full_answer_contradicting_the_rules_keeps_the_rules_values_without_a_re
     disagree = _warnings(record, "model_disagrees")
     for field, ours, theirs in (
         ("case_number", rules.case_number, "CM99-0000001"),
-        ("date_assigned", rules.date_assigned.isoformat(), "2001-02-03"),  # type: ignore[union-attr]
-        ("decision_date", rules.decision_date.isoformat(), "2001-02-04"),  # type: ignore[union-attr]
-        ("date_of_injury", rules.date_of_injury.isoformat(), "2001-02-05"),  # type: ignore[union-attr]
+        ("date_assigned", rules.date_assigned.isoformat(), "2001-02-03"),  # type: ignore[union-attr]  # the rules read this date (asserted above)
+        ("decision_date", rules.decision_date.isoformat(), "2001-02-04"),  # type: ignore[union-attr]  # the rules read this date (asserted above)
+        ("date_of_injury", rules.date_of_injury.isoformat(), "2001-02-05"),  # type: ignore[union-attr]  # the rules read this date (asserted above)
         ("patient.age", str(rules.patient.age), "99"),
         ("patient.sex", str(rules.patient.sex), "male"),
         ("items.0.decision", item.decision.value, other),

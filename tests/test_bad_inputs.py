@@ -17,20 +17,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from llm_extract import InputError, extract, letter_from_text, Letter
+from llm_extract import InputError, Letter, extract, letter_from_text
 from llm_extract.cli.main import main
 from llm_extract.errors import ModelError, redact
 
 sys.path.insert(0, str(Path(__file__).parent))
-from badinputs.make_corpus import build, build_batch, seed, TEXT_SEED, TEXT_SEED_2  # noqa: E402
+from badinputs.make_corpus import TEXT_SEED, TEXT_SEED_2, build, build_batch, seed
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def corpus(tmp_path_factory: pytest.TempPathFactory):
     return build(tmp_path_factory.mktemp("badinputs"))
 
 
-def _check(case, run) -> None:  # type: ignore[no-untyped-def]
+def _check(case, run) -> None:
     if case.error:
         with pytest.raises(InputError) as info:
             run()
@@ -56,15 +56,15 @@ def _check(case, run) -> None:  # type: ignore[no-untyped-def]
     assert case.warned <= {w.field for w in record.warnings}
 
 
-def test_corpus_through_the_api(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_corpus_through_the_api(corpus) -> None:
     assert {c.hole for c in corpus} >= {"ok", "1", "2", "3", "4", "5", "6", "7", "8", "12", "20.1", "20.2"}
     for case in corpus:
-        _check(case, lambda: extract(case.path, rules_only=True))
+        _check(case, lambda path=case.path: extract(path, rules_only=True))
         if case.error is None:  # the same letter as a str path
-            _check(case, lambda: extract(str(case.path), rules_only=True))
+            _check(case, lambda path=case.path: extract(str(path), rules_only=True))
 
 
-def test_stray_decision_line_keeps_item_one_whole(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_stray_decision_line_keeps_item_one_whole(corpus) -> None:
     clean = extract(seed(TEXT_SEED), rules_only=True)
     case = next(c for c in corpus if c.name == "stray_decision_line.md")
     record = extract(case.path, rules_only=True)
@@ -75,7 +75,7 @@ def test_stray_decision_line_keeps_item_one_whole(corpus) -> None:  # type: igno
     assert "not read as an item" in warning.message
 
 
-def test_corpus_through_the_cli(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_corpus_through_the_cli(corpus) -> None:
     result = CliRunner().invoke(main, ["extract", "--rules-only", *[str(c.path) for c in corpus]])
     assert result.exit_code == 1
     assert "Traceback" not in result.output + result.stderr
@@ -102,7 +102,7 @@ def test_corpus_through_the_cli(corpus) -> None:  # type: ignore[no-untyped-def]
         assert case.warned <= {w["field"] for w in got["warnings"]}
 
 
-def test_corpus_through_the_service(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_corpus_through_the_service(corpus, tmp_path: Path) -> None:
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
@@ -129,7 +129,7 @@ def test_corpus_through_the_service(corpus, tmp_path: Path) -> None:  # type: ig
                 assert text not in json.dumps(got["items"])
 
 
-def test_a_line_between_decision_and_guidelines_never_becomes_the_item(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_between_decision_and_guidelines_never_becomes_the_item(corpus) -> None:
     clean = extract(seed(TEXT_SEED), rules_only=True)
     case = next(c for c in corpus if c.name == "competing_decision_line.md")
     record = extract(case.path, rules_only=True)
@@ -148,14 +148,14 @@ def test_a_line_between_decision_and_guidelines_never_becomes_the_item(corpus) -
 
 @pytest.mark.parametrize(("name", "seed_name"), [("decision_line_among_labels.md", TEXT_SEED),
                                                   ("competing_glued_line.md", TEXT_SEED_2)])
-def test_planted_lines_leave_the_requests_alone(corpus, name: str, seed_name: str) -> None:  # type: ignore[no-untyped-def]
+def test_planted_lines_leave_the_requests_alone(corpus, name: str, seed_name: str) -> None:
     clean = extract(seed(seed_name), rules_only=True)
     record = extract(next(c for c in corpus if c.name == name).path, rules_only=True)
     assert [(i.request, i.decision) for i in record.items] == [(i.request, i.decision) for i in clean.items]
     assert [i.rationale for i in record.items] == [i.rationale for i in clean.items]
 
 
-def test_an_undecided_contest_names_offsets_never_text(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_an_undecided_contest_names_offsets_never_text(corpus) -> None:
     for name in ("competing_named_decision_line.md", "competing_paragraph_line.md", "cut_decision_line.md"):
         case = next(c for c in corpus if c.name == name)
         with pytest.raises(InputError) as info:
@@ -169,7 +169,7 @@ def test_an_undecided_contest_names_offsets_never_text(corpus) -> None:  # type:
         assert not re.search(r"baclofen|pump|appeal|upheld|overturned", message, re.I)
 
 
-def test_a_stray_inside_a_rationale_still_only_warns(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_a_stray_inside_a_rationale_still_only_warns(corpus) -> None:
     case = next(c for c in corpus if c.name == "stray_decision_line.md")
     record = extract(case.path, rules_only=True)
     (warning,) = [w for w in record.warnings if w.code == "stray_decision_line"]
@@ -231,7 +231,7 @@ def test_a_control_character_in_a_label_costs_no_field(stand_in: str) -> None:
     assert record.warnings == []
 
 
-def test_an_unreadable_header_field_is_named(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_header_field_is_named(corpus) -> None:
     case = next(c for c in corpus if c.name == "unreadable_header_field.md")
     record = extract(case.path, rules_only=True)
     (assigned, priority) = sorted((w for w in record.warnings if w.code == "unreadable_header"),
@@ -246,7 +246,7 @@ def test_an_unreadable_header_field_is_named(corpus) -> None:  # type: ignore[no
     assert not [w for w in extract(text=headless, rules_only=True).warnings if w.code == "unreadable_header"]
 
 
-def test_permission_denied_is_an_input_error_and_the_others_go_on(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_permission_denied_is_an_input_error_and_the_others_go_on(corpus, monkeypatch) -> None:
     import builtins
 
     import llm_extract.reading.letter as reading
@@ -255,7 +255,7 @@ def test_permission_denied_is_an_input_error_and_the_others_go_on(corpus, monkey
     locked = next(c for c in corpus if c.name == "utf8bom.md").path
     real_open = builtins.open
 
-    def fake_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def fake_open(file, *args, **kwargs):
         if str(file) == str(locked):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)

@@ -8,11 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from batch_helpers import FIXTURE_LETTERS, CountingExtract, fake_extract, letter_text, read_jsonl, write_letters
 
 import llm_extract
-from llm_extract.batch.runner import extract_batch
+from batch_helpers import FIXTURE_LETTERS, CountingExtract, fake_extract, letter_text, read_jsonl, write_letters
 from llm_extract.batch.inputs import iter_inputs
+from llm_extract.batch.runner import extract_batch
 from llm_extract.errors import ConfigError
 from llm_extract.reading.letter import letter_from_text
 
@@ -49,7 +49,8 @@ def test_corrupt_pdf_among_good_letters_is_reported_and_the_rest_done(tmp_path: 
     records = read_jsonl(out / "records.jsonl")
     assert sorted(Path(s).name for s in _sources(records)) == sorted(p.name for p in good)
     errors = read_jsonl(out / "errors.jsonl")
-    assert {Path(e["path"]).name: e["error_type"] for e in errors} == {"broken.pdf": "InputError", "empty.txt": "InputError"}
+    assert {Path(e["path"]).name: e["error_type"] for e in errors} == {"broken.pdf": "InputError",
+                                                                       "empty.txt": "InputError"}
     assert all(e["message"] for e in errors)
     # The tables agree with the records: one letter row per record, one item row per item.
     with (out / "letters.csv").open() as f:

@@ -21,7 +21,7 @@ from llm_extract.pipeline import extract
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
 
-from llm_extract.batch.ray import extract_batch_ray  # noqa: E402
+from llm_extract.batch.ray import extract_batch_ray  # noqa: E402 - only once the [ray] extra is known to be installed
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "dwc"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
@@ -119,7 +119,7 @@ def _answer(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         payload = json.dumps(_answer(body)).encode()
         self.send_response(200)

@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from batch_helpers import ROOT, CountingExtract, fake_extract, read_jsonl, write_letters
 
-from llm_extract.batch.runner import Backoff, extract_batch
+from batch_helpers import ROOT, CountingExtract, fake_extract, read_jsonl, write_letters
 from llm_extract.batch.outputs import merge_outputs
+from llm_extract.batch.runner import Backoff, extract_batch
 from llm_extract.batch.store import OutputStore
 from llm_extract.errors import ModelError
 from llm_extract.record import IMRRecord
@@ -34,7 +34,7 @@ class _ModelServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 owner.requests += 1
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if owner.fail_first_with and owner.requests <= owner.fail_count:

@@ -11,7 +11,6 @@ from conftest import LETTERS
 from llm_extract.cli.main import main
 
 
-
 def test_extract_rules_only_keeps_going_past_bad_inputs(tmp_path: Path) -> None:
     bad = tmp_path / "corrupt.pdf"
     bad.write_bytes(b"%PDF-1.4 garbage")

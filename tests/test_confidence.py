@@ -14,8 +14,7 @@ from llm_extract import extract
 from llm_extract.batch import extract_batch
 from llm_extract.evaluation.calibration import ValueScore, at_threshold, by_source, left_open, risk_coverage
 from llm_extract.record import Category, Confidence, DrugClass, IMRRecord, Item, ValueSource
-from llm_extract.rules.confidence import (REVIEW_THRESHOLD, category_confidence, needs_review,
-                                          settle_model_values)
+from llm_extract.rules.confidence import REVIEW_THRESHOLD, category_confidence, needs_review, settle_model_values
 from llm_extract.rules.guideline_topics import place
 from llm_extract.rules.neighbours import Vote
 from llm_extract.rules.placing import placed
@@ -153,7 +152,7 @@ def test_by_source_counts_right_and_total_per_field_and_source() -> None:
 
 # --- the review queue -----------------------------------------------------------------------
 
-def _flagging_extract(letter):  # type: ignore[no-untyped-def]
+def _flagging_extract(letter):
     from batch_helpers import fake_extract
 
     rec = fake_extract(letter)

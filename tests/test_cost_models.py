@@ -74,8 +74,8 @@ def test_every_committed_results_json_loads(path: Path) -> None:
     assert [r.name for r in results.runs] == [r["name"] for r in raw["runs"]]
     assert [len(r.letters) for r in results.runs] == [len(r["letters"]) for r in raw["runs"]]
     # Each letter's cost reads back as the one cost model, with the counts the file holds.
-    for run, raw_run in zip(results.runs, raw["runs"]):
-        for ls, raw_ls in zip(run.letters, raw_run["letters"]):
+    for run, raw_run in zip(results.runs, raw["runs"], strict=True):
+        for ls, raw_ls in zip(run.letters, raw_run["letters"], strict=True):
             assert ls.cost.model_dump() == raw_ls["cost"]
 
 

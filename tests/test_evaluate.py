@@ -16,11 +16,12 @@ import yaml
 from click.testing import CliRunner
 
 import llm_extract
+from conftest import FIVE, ROOT, FakeModel, copy_fixtures
 from llm_extract import IMRRecord, Item
 from llm_extract.cli.main import main
 from llm_extract.errors import ConfigError
-from llm_extract.evaluation.runner import RULES_ONLY, evaluate
 from llm_extract.evaluation.fixtures import load_fixtures
+from llm_extract.evaluation.runner import RULES_ONLY, evaluate
 from llm_extract.evaluation.scoring import (
     failed_letter,
     majority_baseline,
@@ -29,9 +30,6 @@ from llm_extract.evaluation.scoring import (
     wilson_interval,
 )
 from llm_extract.model.settings import Settings
-
-from conftest import FIVE, ROOT, FakeModel, copy_fixtures
-
 
 
 def _item(request: str, decision: str = "Upheld", **kw: Any) -> Item:

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_extract import extract
-from llm_extract.rules.dates import parse_date
 from llm_extract.reading.letter import letter_from_text
+from llm_extract.rules.dates import parse_date
 
 STATES = ["California", "New York", "Texas", "North Carolina", "Florida", "Arizona", "New Jersey"]
 SPECIALTIES = ["Family Practice", "Orthopedic Surgery", "Physical Medicine & Rehabilitation",

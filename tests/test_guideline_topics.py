@@ -11,10 +11,10 @@ import pytest
 
 from llm_extract import extract
 from llm_extract.model.open_pass import OpenItem, merge_open, open_answer_model, open_questions
+from llm_extract.reading.letter import Letter
 from llm_extract.record import Category, DrugClass
 from llm_extract.rules import read_rules
 from llm_extract.rules.guideline_topics import guideline_topic
-from llm_extract.reading.letter import Letter
 
 CP = "Decision based on MTUS Chronic Pain Medical Treatment 2009, Section(s): "
 ODG = ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines. "
@@ -120,7 +120,7 @@ def test_labelled_neighbours_settle_a_contest_for_the_side_they_share() -> None:
     assert open_questions(rules.record, rules.summary, rules.contested).items == ()
 
 
-def _answer(q, category: Category):  # type: ignore[no-untyped-def]
+def _answer(q, category: Category):
     model = open_answer_model(q.items, q.diagnoses)
     return model.model_construct(items=[OpenItem.model_construct(index=1, category=category, drug_class=None)])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from llm_extract.rules.lexicon import classify
-from llm_extract.record import Category as C
+from llm_extract.record import Category as C  # noqa: N817 - short names keep each table row on one line
 from llm_extract.record import DrugClass as D
+from llm_extract.rules.lexicon import classify
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import socket
+import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,7 +20,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, field_validator
 
-from conftest import LABELS, LETTERS, ROOT  # noqa: F401
+from conftest import LABELS, LETTERS
 from llm_extract import ExtractionError, IMRRecord, extract, letter_from_text, read_letter
 from llm_extract.model.answers import HybridAnswer
 from llm_extract.model.client import ModelClient, Usage
@@ -64,7 +64,7 @@ def test_full_extraction_hybrid(tmp_path: Path) -> None:
     for n, dx in enumerate(record.diagnoses):
         span = record.evidence[f"diagnoses.{n}"]
         assert " ".join(text[span.start:span.end].split()).lower() == dx.lower()
-    for item, want in zip(record.items, label.items):
+    for item, want in zip(record.items, label.items, strict=True):
         span = item.evidence["treatment"]
         # The model's treatment name is located inside the item's own request line.
         assert want.treatment.lower() in " ".join(text[span.start:span.end].split()).lower()
@@ -173,7 +173,7 @@ class _Flaky(BaseHTTPRequestHandler):
 
     failed = False
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if not _Flaky.failed:
             _Flaky.failed = True

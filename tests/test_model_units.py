@@ -16,16 +16,15 @@ import pytest
 from conftest import LETTERS
 from llm_extract import ConfigError, InputError, ModelError, read_letter
 from llm_extract.model.answers import FullAnswer, HybridAnswer
-from llm_extract.rules.dates import dates_in_text
 from llm_extract.model.cache import AnswerCache, cache_key
 from llm_extract.model.client import ModelClient, Usage, retry_after_seconds
 from llm_extract.model.local_model import LocalModel, assemble, model_file
 from llm_extract.model.merge import locate, merge_full
 from llm_extract.model.model_pass import plan_questions
 from llm_extract.model.prompts import available_prompts, load_prompt, load_prompt_file
-from llm_extract.rules.rules_pass import extract_rules, read_rules
 from llm_extract.model.settings import Settings
-
+from llm_extract.rules.dates import dates_in_text
+from llm_extract.rules.rules_pass import extract_rules, read_rules
 
 # --- settings -------------------------------------------------------------------------------
 
@@ -224,7 +223,7 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds(E({"Retry-After": "7"})) == 7
     assert retry_after_seconds(E({"retry-after-ms": "1500"})) == 1.5
     assert retry_after_seconds(E({})) is None
-    assert 0 <= retry_after_seconds(E({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) <= 0  # type: ignore[operator]
+    assert 0 <= retry_after_seconds(E({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) <= 0  # type: ignore[operator]  # a past date: not None
 
 
 # --- cache key ------------------------------------------------------------------------------
@@ -293,7 +292,8 @@ def test_full_answer_rejects_values_not_in_the_letter() -> None:
     FullAnswer.model_validate(ok, context={"text": text})
     for bad, msg in (({"case_number": "CM16-0213038"}, "does not appear"),
                      ({"date_assigned": "2016-11-10"}, "not a date written"),
-                     ({"items": [{"request": "MRI of the knee", "decision": "Overturned"}]}, "decision line says Upheld")):
+                     ({"items": [{"request": "MRI of the knee", "decision": "Overturned"}]},
+                      "decision line says Upheld")):
         with pytest.raises(ValueError, match=msg):
             FullAnswer.model_validate({**ok, **bad}, context={"text": text})
 
@@ -419,7 +419,8 @@ def test_extraction_error_carries_the_rules_record(monkeypatch: pytest.MonkeyPat
     assert len(sent) == 2  # the first answer and one re-ask (max_reasks=1)
     assert err.last_answer == '{"items": "not a list"}'
     assert err.usage["calls"] == 2 and err.usage["prompt_tokens"] == 20
-    assert err.rules_record == extract(path, rules_only=True).model_copy(update={"provenance": err.rules_record.provenance})
+    rules = extract(path, rules_only=True)
+    assert err.rules_record == rules.model_copy(update={"provenance": err.rules_record.provenance})
     assert err.source == str(path)
 
 
@@ -430,7 +431,7 @@ def test_extraction_error_carries_the_rules_record(monkeypatch: pytest.MonkeyPat
 # dev letter's diagnoses), its other words as written.
 
 
-def _open_diagnoses_letter():  # type: ignore[no-untyped-def]
+def _open_diagnoses_letter():
     from llm_extract.reading import letter_from_text
 
     text = read_letter(LETTERS / "CM16-0242419.pdf").text

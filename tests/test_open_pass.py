@@ -75,7 +75,7 @@ def test_open_diagnoses_are_asked_with_the_summary_alone(tmp_path: Path) -> None
     user = sent[0]["messages"][-1]["content"]
     assert "CLINICAL CASE SUMMARY" in user and "Decision rationale" not in user and "Items:" not in user
     sections = find_sections(letter.text)
-    for i, dx in enumerate(record.diagnoses):
+    for i in range(len(record.diagnoses)):
         span = record.evidence[f"diagnoses.{i}"]
         assert span.source == "model" and sections.summary <= span.start < span.end <= sections.issues
         assert record.confidence[f"diagnoses.{i}"].source.value == "model"

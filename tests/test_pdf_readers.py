@@ -77,7 +77,7 @@ def refused_pdf(tmp_path: Path) -> Path:
 
 
 def test_pdfium_refuses_the_damaged_file_and_pypdf_reads_it(refused_pdf):
-    with pytest.raises(reading._Refused):
+    with pytest.raises(reading._RefusedError):
         reading.pdf_text_pdfium(refused_pdf, refused_pdf.name)
     assert reading.pdf_text_pypdf(refused_pdf, refused_pdf.name) == reading.pdf_text_pypdf(SEED, SEED.name)
 
@@ -102,7 +102,7 @@ def test_fallback_reads_the_refused_file_with_a_warning(refused_pdf, monkeypatch
 def test_fallback_when_pdfium_raises_its_refusal(monkeypatch):
     """Any refusal (not only a bad header) goes to pypdf, and says so on the record."""
     def refuse(path, source, notes=None):
-        raise reading._Refused("unsupported filter")
+        raise reading._RefusedError("unsupported filter")
 
     monkeypatch.delenv("LLM_EXTRACT_PDF_READER", raising=False)
     monkeypatch.setattr(reading, "pdf_text_pdfium", refuse)

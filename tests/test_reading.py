@@ -12,7 +12,6 @@ from llm_extract import InputError, extract, letter_from_text, read_letter
 from llm_extract.reading.normalize import normalize_text
 
 
-
 def test_encrypted_state_pdf_reads() -> None:
     letter = read_letter(LETTERS / "CM16-0213037.pdf")
     assert letter.kind == "pdf"

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from llm_extract.cli.main import main
-from llm_extract.evaluation.runner import evaluate
-from llm_extract.evaluation.report import comparison_table, letter_errors, write_report
-from llm_extract.version import __version__
-
 from conftest import FIVE, copy_fixtures, plant_treatment
+from llm_extract.cli.main import main
+from llm_extract.evaluation.report import comparison_table, letter_errors, write_report
+from llm_extract.evaluation.runner import evaluate
+from llm_extract.version import __version__
 
 RUN = "imr-hybrid@1 × fake-1b"
 

@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-import llm_extract  # noqa: E402
-from llm_extract import Settings  # noqa: E402
-from llm_extract.serve import ServeConfig, create_app  # noqa: E402
-
-from test_serve_support import MD, PDF, TXT, fake_endpoint  # noqa: E402
+import llm_extract
+from llm_extract import Settings
+from llm_extract.serve import ServeConfig, create_app
+from test_serve_support import MD, PDF, TXT, fake_endpoint
 
 
 def make_client(tmp_path: Path, **kw) -> TestClient:
@@ -291,7 +290,8 @@ def test_review_page_assets_are_the_files_the_offline_view_inlines(client):
     assert sorted(assets) == ["static/review.css", "static/review.js"]
     for href in assets:
         r = client.get("/" + href)
-        assert r.status_code == 200 and r.headers["content-type"].split(";")[0] in ("text/css", "text/javascript", "application/javascript")
+        assert r.status_code == 200
+        assert r.headers["content-type"].split(";")[0] in ("text/css", "text/javascript", "application/javascript")
         assert len(r.text) > 1000 and r.text in offline and r.text not in page
     # Every <script> left in the page is JSON data, which no browser runs.
     assert all('type="application/json"' in tag or "src=" in tag for tag in re.findall(r"<script[^>]*>", page))
@@ -310,7 +310,8 @@ def test_review_spans_index_the_returned_text(client):
     item = rec["items"][0]
     assert text[item["evidence"]["decision"]["start"]:item["evidence"]["decision"]["end"]] == item["decision"]
     assert body["upload_id"].endswith(".pdf") and body["source"] == PDF.name
-    assert_problem(client.post("/v1/review", json={"text": "x"}), 422, "ValidationError")  # JSON names a --letters-dir letter
+    # JSON names a --letters-dir letter
+    assert_problem(client.post("/v1/review", json={"text": "x"}), 422, "ValidationError")
 
 
 def test_save_fixture_then_evaluate(client, tmp_path):

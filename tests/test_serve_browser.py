@@ -21,10 +21,9 @@ pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-import llm_extract  # noqa: E402
-from llm_extract.serve import ServeConfig, create_app  # noqa: E402
-
-from test_serve_support import PDF  # noqa: E402
+import llm_extract  # noqa: E402 - only once the serve extra and playwright are known
+from llm_extract.serve import ServeConfig, create_app  # noqa: E402 - only once the serve extra and playwright are known
+from test_serve_support import PDF  # noqa: E402 - only once the serve extra and playwright are known
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -41,7 +40,7 @@ class _SignallingServer(uvicorn.Server):
         super().__init__(config)
         self.ready = threading.Event()
 
-    async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]  # uvicorn's signature
+    async def startup(self, sockets=None) -> None:  # uvicorn's signature
         await super().startup(sockets=sockets)
         self.ready.set()
 

@@ -7,21 +7,23 @@ never a server error.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi")
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
-
-from llm_extract.serve import ServeConfig, create_app  # noqa: E402
-from schemathesis.checks import (  # noqa: E402
-    content_type_conformance, not_a_server_error, response_headers_conformance, response_schema_conformance,
+from hypothesis import HealthCheck, settings  # noqa: E402 - only once the serve extra and schemathesis are known
+from schemathesis.checks import (  # noqa: E402 - only once the serve extra and schemathesis are known
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
     status_code_conformance,
 )
 
-import tempfile  # noqa: E402
+from llm_extract.serve import ServeConfig, create_app  # noqa: E402 - only once the serve extra and schemathesis are known
 
 _tmp = Path(tempfile.mkdtemp(prefix="llm-extract-schema-"))
 (_tmp / "root").mkdir()

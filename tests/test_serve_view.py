@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 import llm_extract
 from llm_extract.cli import main
-
 from test_serve_support import MD, PDF, TXT
 
 
@@ -39,7 +38,7 @@ def test_view_of_a_batch_folder(tmp_path):
     assert len(entries) == 3
     for e in entries:
         rec = llm_extract.IMRRecord.model_validate(e["record"])
-        for key, span in rec.evidence.items():
+        for span in rec.evidence.values():
             assert 0 <= span.start <= span.end <= len(e["text"])
         if rec.case_number:
             s = rec.evidence["case_number"]

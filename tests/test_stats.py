@@ -11,13 +11,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-from batch_helpers import FIXTURE_LETTERS, fake_extract, letter_text
 from click.testing import CliRunner
 
+from batch_helpers import FIXTURE_LETTERS, fake_extract, letter_text
 from llm_extract.batch.runner import extract_batch
+from llm_extract.batch.stats import StatsAccumulator, corpus_stats, format_stats
 from llm_extract.cli.main import main
 from llm_extract.errors import ConfigError
-from llm_extract.batch.stats import StatsAccumulator, corpus_stats, format_stats
 
 
 def _rec(app: str | None, dec: str | None, items: list[tuple[str, str | None, str | None]],

@@ -23,7 +23,7 @@ KNOWN = known_words_from([
 
 
 def doubt(request: str, name: str | None, category: str | None) -> TreatmentDoubt:
-    return treatment_doubt(request, name, category, known_words=KNOWN)  # type: ignore[arg-type]
+    return treatment_doubt(request, name, category, known_words=KNOWN)  # type: ignore[arg-type]  # category as a plain string, as the study passes it
 
 
 def test_vocabulary_is_lower_cased_words_and_pairs_without_numbers() -> None:
@@ -60,7 +60,8 @@ def test_a_new_drug_name_is_not_doubted_for_its_own_word() -> None:
     ("Transportation to and from medical appointments", "Transportation to and from medical appointments",
      "home_health", "kept_prep"),
     ("Nursing visits weekly", "Nursing", "home_health", "short_cut"),
-    ("Cervical x-rays, flexion/extension views", "Cervical x-rays, flexion/extension views", "diagnostic", "kept_slash"),
+    ("Cervical x-rays, flexion/extension views", "Cervical x-rays, flexion/extension views",
+     "diagnostic", "kept_slash"),
 ])
 def test_each_signal_fires_and_is_named(request_: str, name: str, category: str, reason: str) -> None:
     clean = doubt("Physical therapy 2x6", "Physical therapy", "rehabilitation")
@@ -83,8 +84,8 @@ def test_slash_between_abbreviations_is_a_name() -> None:
 
 def test_every_reason_is_a_weighted_signal_and_more_doubt_means_less_confidence() -> None:
     one = doubt("Power wheelchair with seating", "Power wheelchair with seating", "durable_medical_equipment")
-    more = doubt("Power wheelchair with custom seating, (bariatric)", "Power wheelchair with custom seating, (bariatric)",
-                 "durable_medical_equipment")
+    more = doubt("Power wheelchair with custom seating, (bariatric)",
+                 "Power wheelchair with custom seating, (bariatric)", "durable_medical_equipment")
     assert set(one.reasons) < set(more.reasons)
     assert more.confidence < one.confidence
     assert set(more.reasons) <= set(WEIGHTS)

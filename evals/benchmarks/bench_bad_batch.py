@@ -20,9 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from badinputs.make_corpus import build_batch  # noqa: E402
-
-from llm_extract import extract_batch  # noqa: E402
+from badinputs.make_corpus import build_batch  # noqa: E402 - after tests/ is put on sys.path
+from llm_extract import extract_batch  # noqa: E402 - after tests/ is put on sys.path
 
 
 def main() -> int:

@@ -97,6 +97,7 @@ def rules_only(paths: list[Path], rounds: int) -> None:
         print(f"PDF reader {name:<18}             {len(pdfs) / (time.perf_counter() - t0):7.1f} letters/s")
     try:
         import ray
+
         from llm_extract.batch.ray import extract_batch_ray
     except ImportError:
         print("Ray engine: skipped (pip install -e '.[ray]')")
@@ -133,7 +134,7 @@ def model(paths: list[Path], limit: int, model_name: str | None) -> None:
                   f"{tokens / max(done, 1):.0f} tokens/letter, {s['done']} done, {s['failed']} failed")
         calls = 0
 
-        def counting(letter):  # type: ignore[no-untyped-def]
+        def counting(letter):
             nonlocal calls
             calls += 1
             return extract(letter, **({"model": model_name} if model_name else {}))

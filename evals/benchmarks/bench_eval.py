@@ -16,8 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from llm_extract.evaluation import evaluate
-from llm_extract.evaluation import write_report
+from llm_extract.evaluation import evaluate, write_report
 
 
 def main() -> int:

@@ -30,10 +30,10 @@ from typing import Any
 
 from llm_extract import extract, read_letter
 from llm_extract.errors import ExtractionError, InputError, LlmExtractError
-from llm_extract.evaluation.runner import remember_cost
 from llm_extract.evaluation.fixtures import load_fixtures
-from llm_extract.model.client import ModelClient, Usage
+from llm_extract.evaluation.runner import remember_cost
 from llm_extract.evaluation.scoring import score_records
+from llm_extract.model.client import ModelClient, Usage
 from llm_extract.model.settings import Settings
 
 _waited = [0.0]
@@ -49,7 +49,7 @@ def _timed_ask(self: ModelClient, *args: Any, usage: Usage, **kwargs: Any) -> An
         _waited[0] += usage.wait_seconds - before
 
 
-ModelClient.ask = _timed_ask  # type: ignore[method-assign]
+ModelClient.ask = _timed_ask  # type: ignore[method-assign]  # timing wrapper for this script's run
 
 
 def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
     records, failures = [], []
     spent = {"prompt_tokens": 0, "completion_tokens": 0, "calls": 0}  # failed letters included
     started = time.perf_counter()
-    for fx, letter in zip(fixtures, letters):
+    for fx, letter in zip(fixtures, letters, strict=True):
         t0 = time.perf_counter()
         try:
             rec = extract(letter, prompt=prompt, settings=settings)
@@ -92,7 +92,7 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
     # Fully cached re-run over the letters that succeeded (a failed letter has no answer
     # to reuse and would ask the model again): same letters (already read), same settings.
     done = {name for name, _, _ in records}
-    ok_letters = [lt for fx, lt in zip(fixtures, letters) if fx.name in done]
+    ok_letters = [lt for fx, lt in zip(fixtures, letters, strict=True) if fx.name in done]
     ok_fixtures = [fx for fx in fixtures if fx.name in done]
     # The pass takes a fraction of a second for 44 letters, so one garbage collection or
     # page fault moves it a lot: the median of five passes is reported.
@@ -106,7 +106,8 @@ def run_prompt(prompt: str, fixtures: list[Any], settings: Settings) -> dict[str
     # no call at all for a letter the rules answered, so it has nothing to hit).
     first = {name: rec for name, rec, _ in records}
     assert all(r.provenance.model_calls == 0 for r in cached)
-    assert all(r.provenance.cache_hit for r, fx in zip(cached, ok_fixtures) if first[fx.name].provenance.model_calls)
+    assert all(r.provenance.cache_hit for r, fx in zip(cached, ok_fixtures, strict=True)
+               if first[fx.name].provenance.model_calls)
     t0 = time.perf_counter()
     for fx in ok_fixtures:
         extract(fx.letter, prompt=prompt, settings=settings)
@@ -187,9 +188,10 @@ def main() -> int:
     full = [r for r in results if r["prompt"].startswith("imr-full")]
     if hybrid and full:
         h, f = hybrid[-1], full[-1]
-        print(f"hybrid/full completion tokens: {h['completion_tokens_per_letter'] / max(f['completion_tokens_per_letter'], 1e-9):.1%}"
-              f"  (target <= 50%)")
-        print(f"hybrid/full wall time:         {h['seconds_per_letter'] / f['seconds_per_letter']:.1%}  (target <= 60%)")
+        tokens = h["completion_tokens_per_letter"] / max(f["completion_tokens_per_letter"], 1e-9)
+        print(f"hybrid/full completion tokens: {tokens:.1%}  (target <= 50%)")
+        wall = h["seconds_per_letter"] / f["seconds_per_letter"]
+        print(f"hybrid/full wall time:         {wall:.1%}  (target <= 60%)")
     for r in results:
         for line in r["failed"]:
             print(f"failed ({r['prompt']}): {line}")

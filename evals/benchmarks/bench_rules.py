@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from llm_extract.reading.letter import letter_from_text, pdf_text, pdf_text_pdfium, pdf_text_pypdf
 from llm_extract.pipeline import extract
+from llm_extract.reading.letter import letter_from_text, pdf_text, pdf_text_pdfium, pdf_text_pypdf
 from llm_extract.rules import extract_rules
 from llm_extract.rules.drugs import find_drug
 

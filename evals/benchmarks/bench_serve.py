@@ -94,9 +94,12 @@ def main() -> int:
         errors = sum(1 for r in results if r[1] != 200)
         q = statistics.quantiles(lat, n=100)
         metrics = client.get(base + "/metrics").text
-        ok_line = next(ln for ln in metrics.splitlines() if ln.startswith('llm_extract_letters_total{mode="rules",outcome="ok"}'))
-        print(f"{args.requests} requests ({'JSON text' if args.json else 'multipart uploads'} of {len(texts) if args.json else len(SEEDS)} seed letters"
-              f"{'' if args.json else ', 1 in 5 a PDF'}), concurrency {args.concurrency}, server --workers {args.workers},"
+        ok_metric = 'llm_extract_letters_total{mode="rules",outcome="ok"}'
+        ok_line = next(ln for ln in metrics.splitlines() if ln.startswith(ok_metric))
+        body = "JSON text" if args.json else "multipart uploads"
+        print(f"{args.requests} requests ({body} of {len(texts) if args.json else len(SEEDS)} seed letters"
+              f"{'' if args.json else ', 1 in 5 a PDF'}), concurrency {args.concurrency},"
+              f" server --workers {args.workers},"
               f" {os.cpu_count()} CPU(s)")
         print(f"requests/s      {args.requests / wall:8.1f}")
         print(f"latency p50     {q[49] * 1000:8.1f} ms")

@@ -37,7 +37,8 @@ _FIELDS = ("request", "treatment", "category", "drug_class", "origin", "letter_s
 
 def _row(request: str, treatment: str | None, category: str, drug_class: str | None,
          origin: str, sha: str | None, case_number: str | None = None) -> dict[str, str | None]:
-    return dict(zip(_FIELDS, (request, treatment or request, category, drug_class, origin, sha, case_number)))
+    values = (request, treatment or request, category, drug_class, origin, sha, case_number)
+    return dict(zip(_FIELDS, values, strict=True))
 
 
 def dev_rows() -> list[dict[str, str | None]]:

@@ -106,7 +106,7 @@ def score(queries: list[Query], neighbours: list[list[Neighbour]], floor: float,
         t[1] += voted
         t[2] += voted and right
 
-    for q, found in zip(queries, neighbours):
+    for q, found in zip(queries, neighbours, strict=True):
         v = decide([n for n in found if n.similarity >= floor], min_agreement=agree)
         cat_right = v is not None and v.category is q.category
         if q.simulated:
@@ -185,7 +185,7 @@ def main() -> int:
             candidates.append((f"{sc_name}/{key_name}", lambda k, t=table: [
                 t.nearest(q.request, k=k, exclude_origin=q.origin) for q in queries]))
     try:
-        import sklearn  # noqa: F401
+        import sklearn  # noqa: F401 - only whether it imports: the TF-IDF candidate needs it
     except ImportError:
         print("scikit-learn is not importable here: the TF-IDF candidate is left out")
     else:

@@ -26,7 +26,8 @@ SUFFIXES = {".pdf", ".txt", ".md", ".html", ".htm"}
 
 def _letters() -> list[Path]:
     found = sorted(p for p in (ROOT / "evals" / "fixtures").glob("*/letters/*") if p.suffix.lower() in SUFFIXES)
-    found += sorted(p for p in (ROOT / "tests" / "badinputs").rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    found += sorted(p for p in (ROOT / "tests" / "badinputs").rglob("*")
+                    if p.is_file() and p.suffix.lower() in SUFFIXES)
     return found
 
 

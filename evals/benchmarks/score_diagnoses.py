@@ -78,11 +78,11 @@ def score(name: str, cases: Iterator[tuple[str, list[Diagnosis], list[str]]], sh
         m = match_diagnoses(texts, labelled)
         matched, n_read, n_label = matched + m, n_read + len(read), n_label + len(labelled)
         flags = used(texts, labelled)
-        for d, ok in zip(read, flags):
+        for d, ok in zip(read, flags, strict=True):
             calibration[d.form].append((ok, d.confidence, d.text))
         if show and (m < len(read) or m < len(labelled)):
-            extras = [f"{d.text}  [{d.form} {d.confidence:.2f}]" for d, ok in zip(read, flags) if not ok]
-            misses = [w for w, ok in zip(labelled, used(labelled, texts)) if not ok]
+            extras = [f"{d.text}  [{d.form} {d.confidence:.2f}]" for d, ok in zip(read, flags, strict=True) if not ok]
+            misses = [w for w, ok in zip(labelled, used(labelled, texts), strict=True) if not ok]
             print(f"  {name}/{case}")
             for w in misses:
                 print(f"    miss : {w}")
@@ -144,7 +144,7 @@ def main() -> int:
         if args.show:
             print(header)
         got = score(name, cases(), args.show, calibration)
-        totals = [a + b for a, b in zip(totals, got)]
+        totals = [a + b for a, b in zip(totals, got, strict=True)]
     if not args.source:
         _line("all", *totals)
     print_calibration(calibration)

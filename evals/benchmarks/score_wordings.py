@@ -54,7 +54,7 @@ def main() -> int:
     totals = [0, 0, 0, 0]
     for path in files:
         n, t, c, d = score(path, args.show)
-        totals = [a + b for a, b in zip(totals, (n, t, c, d))]
+        totals = [a + b for a, b in zip(totals, (n, t, c, d), strict=True)]
         print(f"{path.stem:<22}{n:>9}{t / n:>12.1%}{c / n:>11.1%}{d / n:>12.1%}")
     n, t, c, d = totals
     print(f"{'all':<22}{n:>9}{t / n:>12.1%}{c / n:>11.1%}{d / n:>12.1%}")

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +107,8 @@ def fit(x: np.ndarray, wrong: np.ndarray, ridge: float = RIDGE) -> np.ndarray:
 
 @dataclass
 class Model:
-    """The stored form: a weight per signal, summed over those that fire, then P(right) = sigmoid(intercept - slope * sum)."""
+    """The stored form: a weight per signal, summed over those that fire, then
+    P(right) = sigmoid(intercept - slope * sum)."""
 
     weights: np.ndarray
     intercept: float
@@ -134,7 +135,7 @@ def fit_model(x: np.ndarray, wrong: np.ndarray) -> Model:
 
 
 def matrix(rows: list[Row], names: list[str]) -> np.ndarray:
-    return np.array([[float(r.signals[n]) for n in names] for r in rows])  # type: ignore[index]
+    return np.array([[float(r.signals[n]) for n in names] for r in rows])  # type: ignore[index]  # signals is set on every row by then
 
 
 def out_of_group(rows: list[Row], names: list[str], plain: bool = False) -> np.ndarray:
@@ -170,10 +171,11 @@ def table(title: str, flagged_by: dict[str, np.ndarray], wrong: np.ndarray) -> N
 def calibration(conf: np.ndarray, right: np.ndarray) -> None:
     print("  calibration (out-of-group): bin, names, mean confidence, share right")
     edges = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 1.0001]
-    for lo, hi in zip(edges, edges[1:]):
+    for lo, hi in pairwise(edges):
         sel = (conf >= lo) & (conf < hi)
         if sel.any():
-            print(f"    [{lo:.2f}, {min(hi, 1):.2f})  {int(sel.sum()):>5}  {conf[sel].mean():.3f}  {right[sel].mean():.3f}")
+            print(f"    [{lo:.2f}, {min(hi, 1):.2f})  {int(sel.sum()):>5}"
+                  f"  {conf[sel].mean():.3f}  {right[sel].mean():.3f}")
     loss = -np.mean(np.log(np.clip(np.where(right, conf, 1 - conf), 1e-9, 1)))
     print(f"    log loss {loss:.4f}; Brier {np.mean((conf - right) ** 2):.4f}; "
           f"constant-rate log loss {-np.mean(np.log(np.where(right, right.mean(), 1 - right.mean()))):.4f}")
@@ -193,7 +195,7 @@ def main() -> int:
     args = parser.parse_args()
     rows, labels = load()
     add_signals(rows, labels)
-    names = list(rows[0].signals)  # type: ignore[arg-type]
+    names = list(rows[0].signals)  # type: ignore[arg-type]  # signals is set on every row by then
     conf = out_of_group(rows, names)
     plain = out_of_group(rows, names, plain=True)
     is_dev = np.array([r.group.startswith("dev:") for r in rows])
@@ -202,29 +204,30 @@ def main() -> int:
           f"(stored DEFAULT_THRESHOLD: {td.DEFAULT_THRESHOLD})")
     for part, sel in (("wordings, leave-one-set-out", ~is_dev),
                       ("dev items, leave-one-letter-out vocabulary, model fitted on the wordings", is_dev)):
-        sub = [r for r, s in zip(rows, sel) if s]
+        sub = [r for r, s in zip(rows, sel, strict=True) if s]
         wrong = np.array([not r.right for r in sub])
-        flags = {f"signal {n}": np.array([r.signals[n] for r in sub]) for n in names}  # type: ignore[index]
+        flags = {f"signal {n}": np.array([r.signals[n] for r in sub]) for n in names}  # type: ignore[index]  # signals is set on every row by then
         flags.update({f"confidence < {t}": conf[sel] < t for t in THRESHOLDS})
         flags[f"confidence < {td.DEFAULT_THRESHOLD} (default)"] = conf[sel] < td.DEFAULT_THRESHOLD
         flags["plain logistic, lowest 10%"] = plain[sel] < np.quantile(plain[sel], 0.10)
         table(part, flags, wrong)
         calibration(conf[sel], ~wrong)
         if args.show:
-            for r, c in zip(sub, conf[sel]):
+            for r, c in zip(sub, conf[sel], strict=True):
                 if not r.right:
-                    fired = [n for n in names if r.signals[n]]  # type: ignore[index]
+                    fired = [n for n in names if r.signals[n]]  # type: ignore[index]  # signals is set on every row by then
                     print(f"    {c:.2f} {r.request!r} -> {r.name!r} {fired}")
     model = fit_model(matrix(rows, names), np.array([not r.right for r in rows], dtype=float))
     print("\nmodel fitted on all wordings and dev items (signals out-of-group), for treatment_doubt:")
     print(f"INTERCEPT = {model.intercept:.3f}\nSLOPE = {model.slope:.3f}\nWEIGHTS = {{")
-    for n, w in zip(names, model.weights):
+    for n, w in zip(names, model.weights, strict=True):
         print(f"    {n!r}: {w:.3f},")
     print("}")
     stored = np.array([td.WEIGHTS.get(n, 0.0) for n in names])
     same = (np.allclose(stored, model.weights, atol=5e-3) and abs(td.INTERCEPT - model.intercept) < 5e-3
             and abs(td.SLOPE - model.slope) < 5e-3)
-    print(f"stored constants in treatment_doubt.py {'match this fit' if same else 'DIFFER from this fit: paste the above'}")
+    verdict = "match this fit" if same else "DIFFER from this fit: paste the above"
+    print(f"stored constants in treatment_doubt.py {verdict}")
     refit = model.confidence(matrix(rows, names))
     print(f"in-sample share below {chosen}: {(refit < chosen).mean():.1%} of all names")
     return 0

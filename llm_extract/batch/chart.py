@@ -125,9 +125,9 @@ def _matplotlib(groups: list[Group], path: Path, title: str, note: str) -> bool:
     xs = range(len(groups))
     ours = [g[1] if g[1] is not None else 0 for g in groups]
     ax.bar([x - 0.2 for x in xs], [100 * v for v in ours], width=0.4, label="this corpus", color="#3b6ea5")
-    dwc = [(x, g[2]) for x, g in zip(xs, groups) if g[2] is not None]
+    dwc = [(x, g[2]) for x, g in enumerate(groups) if g[2] is not None]
     ax.bar([x + 0.2 for x, _ in dwc], [100 * v for _, v in dwc], width=0.4, label="DWC 2016 published", color="#aaaaaa")
-    for x, g in zip(xs, groups):
+    for x, g in enumerate(groups):
         if g[1] is None:
             ax.text(x - 0.2, 2, "n/a", ha="center")
     ax.set_xticks(list(xs), [g[0] for g in groups], rotation=30, ha="right", fontsize=8)

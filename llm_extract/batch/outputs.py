@@ -26,7 +26,8 @@ from ..errors import ConfigError
 from .stats import StatsAccumulator, days_between, write_chart
 from .store import ERRORS, RECORDS, OutputStore, iter_letters, iter_lines
 
-__all__ = ["FORMATS", "LETTER_COLUMNS", "ITEM_COLUMNS", "REVIEW_COLUMNS", "check_formats", "iter_letters", "pyarrow_modules", "write_outputs", "merge_outputs"]
+__all__ = ["FORMATS", "LETTER_COLUMNS", "ITEM_COLUMNS", "REVIEW_COLUMNS", "check_formats", "iter_letters",
+           "pyarrow_modules", "write_outputs", "merge_outputs"]
 
 #: The output formats a batch folder can be written in ("review": the review queue alone, as CSV).
 FORMATS = ("jsonl", "csv", "parquet", "review")
@@ -269,7 +270,7 @@ def write_outputs(
         by_type[str(f.get("error_type"))] += 1
     stats = acc.result()
     summary = {
-        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "run": run,
         "totals": {
             "letters": stats["letters"], "duplicates": duplicates, "failed": len(failures),

@@ -37,7 +37,8 @@ from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
 from .inputs import InputLike, file_info, iter_inputs
 from .options import BatchOptions
-from .runner import BatchSummary, describe_failure as _describe
+from .runner import BatchSummary
+from .runner import describe_failure as _describe
 from .store import OutputStore
 
 __all__ = ["extract_batch_ray", "ray_module"]
@@ -73,7 +74,8 @@ def _one(entry: tuple[str, str | None, Letter | None], extract_fn: ExtractFn, in
         return index, sha, None, _describe(exc)
 
 
-def _work_chunk(chunk: list[tuple[str, str | None, Letter | None]], extract_fn: ExtractFn, in_flight: int) -> list[_Outcome]:
+def _work_chunk(chunk: list[tuple[str, str | None, Letter | None]], extract_fn: ExtractFn,
+                in_flight: int) -> list[_Outcome]:
     """Body of one Ray task: read and extract a chunk of letters, ``in_flight`` at a time."""
     if in_flight <= 1 or len(chunk) == 1:
         return [_one(e, extract_fn, i) for i, e in enumerate(chunk)]
@@ -178,7 +180,8 @@ def extract_batch_ray(
         for ref in ready:
             settle(ref)
 
-    def chunks() -> Iterator[tuple[list[tuple[str, str | None, Letter | None]], list[tuple[str, str | None, dict[str, int] | None]]]]:
+    def chunks() -> Iterator[tuple[list[tuple[str, str | None, Letter | None]],
+                                   list[tuple[str, str | None, dict[str, int] | None]]]]:
         seen: set[str] = set()
         work: list[tuple[str, str | None, Letter | None]] = []
         meta: list[tuple[str, str | None, dict[str, int] | None]] = []

@@ -21,16 +21,26 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, ParamSpec
 
-from .inputs import InputLike, Shard, file_info, file_sha256, iter_inputs
-from .options import Backoff, BatchOptions, Clock, ExtractFn, SystemClock, check_extract_kwargs, default_extract  # noqa: F401  # re-exported: the names' old home
-from .store import OutputStore
+from pydantic import ValidationError
+
 from ..errors import LlmExtractError, ModelError, redact
 from ..reading.letter import Letter, read_letter
 from ..record import IMRRecord
+from .inputs import InputLike, Shard, file_info, file_sha256, iter_inputs
+from .options import (
+    Backoff,
+    BatchOptions,
+    Clock,
+    ExtractFn,
+    SystemClock,
+    check_extract_kwargs,  # noqa: F401 - re-exported from the name's old home
+    default_extract,  # noqa: F401 - re-exported from the name's old home
+)
+from .store import OutputStore
 
 __all__ = ["BatchResult", "BatchRun", "BatchSummary", "BatchOptions", "Backoff", "Clock", "SystemClock",
            "extract_batch", "aextract_batch"]
@@ -127,10 +137,6 @@ def _describe(exc: BaseException) -> tuple[str, str, int | None]:
     status = getattr(exc, "status", None) if isinstance(exc, ModelError) else None
     if isinstance(exc, LlmExtractError):
         return type(exc).__name__, exc.message, status
-    try:
-        from pydantic import ValidationError
-    except ImportError:  # pragma: no cover - pydantic is a hard dependency
-        ValidationError = ()  # type: ignore[assignment,misc]
     if isinstance(exc, ValidationError):
         # Pydantic's own message quotes input values, which may be letter text.
         parts = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)]
@@ -296,7 +302,8 @@ class BatchRun:
                 if self._claimed.get(sha) == task.source:
                     del self._claimed[sha]
             for dup in waiting.pop(sha, []):
-                results.append(self._failed(dup, sha, etype, f"same text as {task.source}, which failed: {message}", status))
+                results.append(self._failed(dup, sha, etype, f"same text as {task.source}, which failed: {message}",
+                                            status))
         return results
 
     def _duplicate(self, task: _Task, sha: str, primary: str) -> BatchResult:
@@ -327,7 +334,7 @@ class BatchRun:
             return cf.ProcessPoolExecutor(max_workers=self._concurrency)
         return cf.ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="llm-extract")
 
-    def _run(self) -> Iterator[BatchResult]:
+    def _run(self) -> Generator[BatchResult, None, None]:
         started = time.perf_counter()
         self._open_store()
         bar = _progress_bar(self._total) if self._progress else None
@@ -529,8 +536,8 @@ def extract_batch(
     (one :class:`Letter` in, one record out); other keyword arguments go to
     :func:`llm_extract.extract` (``model=``, ``prompt=``, ...). After a failure that says
     the endpoint is overloaded or down (429, 5xx, unreachable) new work waits ``backoff``
-    seconds, doubling up to its maximum (or a :class:`Backoff`, e.g. with a test clock). ``stop_after_failures``: stop after that many
-    failures in a row (the run is resumable).
+    seconds, doubling up to its maximum (or a :class:`Backoff`, e.g. with a test clock).
+    ``stop_after_failures``: stop after that many failures in a row (the run is resumable).
     """
     options = BatchOptions(
         out_dir=out_dir, rules_only=rules_only, concurrency=concurrency, executor=executor, shard=shard,
@@ -572,7 +579,7 @@ async def aextract_batch(inputs: Iterable[InputLike] | InputLike, **keywords: An
             result = await asyncio.to_thread(next, run, _MISSING)
             if result is _MISSING:
                 return
-            yield result  # type: ignore[misc]
+            yield result  # type: ignore[misc]  # narrowed from the _MISSING sentinel above
     finally:
         await asyncio.to_thread(run.close)
 

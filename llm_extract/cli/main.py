@@ -111,8 +111,8 @@ def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[
     Prints the comparison table; with --out also writes the reports. Exits 1 when a
     letter failed, 3 when --baseline finds a regression.
     """
-    from ..evaluation.runner import evaluate
     from ..evaluation.report import comparison_table, letter_errors, withheld_note, write_report
+    from ..evaluation.runner import evaluate
 
     def progress(line: str) -> None:
         if not quiet and not line.startswith("[rules-only]"):
@@ -156,8 +156,8 @@ def eval_cmd(fixtures_dir: Path | None, models: tuple[str, ...], prompts: tuple[
         sys.exit(1)
 
 
-from .batch import register  # noqa: E402 - after main exists
-from ..serve.cli import register as register_serve  # noqa: E402
+from ..serve.cli import register as register_serve  # noqa: E402 - after main exists: they register onto it
+from .batch import register  # noqa: E402 - after main exists: they register onto it
 
 register(main)  # batch, stats, merge (llm_extract/cli/batch.py)
 register_serve(main)  # serve, view (llm_extract/serve/cli.py; FastAPI loads only when serve runs)

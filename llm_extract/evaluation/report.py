@@ -1,24 +1,25 @@
 """Evaluation reports: a terminal table, results.json, report.md and a self-contained report.html.
 
 The HTML carries its charts as inline SVG (per-field accuracy by run with 95% intervals,
-cost against accuracy, and risk–coverage from :mod:`report_confidence`) and its styles inline: it opens from disk with no network and
-no script. Every figure in the reports is "accuracy (right / of) [95% interval]", so a
-reader sees how many answers a percentage rests on.
+cost against accuracy, and risk–coverage from :mod:`report_confidence`) and its styles inline: it
+opens from disk with no network and no script. Every figure in the reports is "accuracy (right /
+of) [95% interval]", so a reader sees how many answers a percentage rests on.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .report_confidence import html_confidence, md_confidence
 from .runner import ALL_FIELDS, RULES_ONLY, SUMMARY_METRICS, Evaluation, RunResult
 from .scoring import FieldScore
-from .tables import COLOURS as _COLOURS, e as _e, html_table as _html_table, md_table as _md_table
-from .report_confidence import html_confidence, md_confidence
+from .tables import COLOURS as _COLOURS
+from .tables import e as _e
+from .tables import html_table as _html_table
+from .tables import md_table as _md_table
 
 __all__ = ["comparison_table", "write_report", "render_markdown", "render_html", "letter_errors", "withheld_note"]
 
@@ -63,9 +64,10 @@ def comparison_table(ev: Evaluation) -> str:
     body.append(["letters re-asked", *[str(len(r.reasked)) for r in ev.runs], "–"])
     body.append(["seconds per letter", *[_num(r.per_letter("seconds"), 3) for r in ev.runs], "–"])
     widths = [max(len(x[i]) for x in [["field", *heads], *body]) for i in range(len(heads) + 1)]
-    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(["field", *heads], widths)))]
-    for cells in body:
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
+    lines = []
+    for cells in [["field", *heads], *body]:
+        pairs = enumerate(zip(cells, widths, strict=True))
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs))
     return "\n".join(lines)
 
 

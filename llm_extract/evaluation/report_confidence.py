@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
 from .calibration import ITEM_VALUES, Flagging, ValueScore, at_threshold, by_source, left_open, risk_coverage
 from .runner import Evaluation, RunResult
-from .tables import COLOURS as _COLOURS, e as _e, html_table as _html_table, md_table as _md_table
+from .tables import COLOURS as _COLOURS
+from .tables import e as _e
+from .tables import html_table as _html_table
+from .tables import md_table as _md_table
 
 __all__ = ["md_confidence", "html_confidence"]
 

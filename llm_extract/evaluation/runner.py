@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..cost import Cost
 from ..errors import ConfigError, ExtractionError, InputError, LlmExtractError
-from .fixtures import DEFAULT_FIXTURES, Fixture, load_fixtures
 from ..record import IMRRecord
 from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
-from .results import LedgerEntry, LetterCost, LetterResult, Results, RunEntry
+from ..version import __version__
 from .calibration import ITEM_VALUES, ValueScore, at_threshold, by_source, left_open, risk_coverage
+from .fixtures import DEFAULT_FIXTURES, Fixture, load_fixtures
+from .results import LedgerEntry, LetterCost, LetterResult, Results, RunEntry
 from .scoring import (
     ITEM_FIELDS,
     LETTER_FIELDS,
@@ -53,7 +54,6 @@ from .scoring import (
     majority_baseline,
     score_letter,
 )
-from ..version import __version__
 
 if TYPE_CHECKING:
     from ..model.settings import Settings
@@ -271,7 +271,7 @@ class Evaluation:
 
 def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> RunEntry:
     costs = {c.name: c for c in run.costs}
-    return RunEntry(**{
+    return RunEntry.model_validate({
         "name": run.name,
         "prompt": run.spec.prompt,
         "model": run.spec.model,
@@ -288,7 +288,7 @@ def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> RunEntr
             for sub in [run.split(name)]
         },
         "letters": [
-            LetterResult(**{
+            LetterResult.model_validate({
                 "name": ls.name,
                 "failed": ls.failed,
                 "all_right": ls.all_right,
@@ -389,7 +389,8 @@ def _rules_run(fixtures: Sequence[Fixture], letters: dict[str, Any], progress: P
             continue
         scores.append(score_letter(fx.name, rec, fx.label, RULES_FIELDS))
         costs.append(LetterCost(name=fx.name, seconds=rec.provenance.seconds))
-    return RunResult(spec, Score(scores), costs, {"rules_only": True}, tuple(f for f in ALL_FIELDS if f in RULES_FIELDS))
+    return RunResult(spec, Score(scores), costs, {"rules_only": True},
+                     tuple(f for f in ALL_FIELDS if f in RULES_FIELDS))
 
 
 def _model_run(spec: RunSpec, settings: Settings, fixtures: Sequence[Fixture], letters: dict[str, Any],
@@ -550,8 +551,8 @@ def _read_letters(fxs: list[Fixture], root: Path) -> dict[str, Any]:
             unreadable[fx.name] = exc
     if unreadable:
         # A fixture letter that cannot be read is a broken fixture set, not a model failure.
-        name, exc = next(iter(unreadable.items()))
-        raise ConfigError(f"fixture letter {name!r} cannot be read: {exc}", source=str(root))
+        name, first = next(iter(unreadable.items()))
+        raise ConfigError(f"fixture letter {name!r} cannot be read: {first}", source=str(root))
     return letters
 
 
@@ -569,7 +570,7 @@ def _evaluation(fxs: list[Fixture], runs: list[RunResult], root: Path, read_seco
         letters=[fx.name for fx in fxs],
         labelled_items=sum(len(fx.label.items) for fx in fxs),
         labels={fx.name: fx.label for fx in fxs},
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         read_seconds=read_seconds,
     )
 

@@ -190,10 +190,13 @@ def align_items(predicted: Sequence[Item], labelled: Sequence[Item]) -> list[tup
     return sorted(pairs, key=lambda p: p[1])
 
 
+#: What a letter is scored on when the caller names no fields.
+_ALL_WANTED = frozenset(LETTER_FIELDS) | {"diagnoses"} | {f"item.{f}" for f in ITEM_FIELDS}
+
 def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
                  fields: Iterable[str] | None = None) -> LetterScore:
     """Score one record against its label on ``fields`` (letter fields and ``item.X``)."""
-    wanted = set(fields) if fields is not None else set(LETTER_FIELDS) | {"diagnoses"} | {f"item.{f}" for f in ITEM_FIELDS}
+    wanted = frozenset(fields) if fields is not None else _ALL_WANTED
     out = LetterScore(name=name, predicted_items=len(predicted.items), labelled_items=len(label.items))
     for f in LETTER_FIELDS:
         if f not in wanted:
@@ -210,7 +213,8 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
         for i in range(len(predicted.diagnoses)):
             conf = predicted.confidence.get(f"diagnoses.{i}")
             if conf is not None:
-                out.values.append(ValueScore("diagnosis", conf.source.value, conf.score, i in hits, tuple(conf.reasons)))
+                out.values.append(ValueScore("diagnosis", conf.source.value, conf.score, i in hits,
+                                             tuple(conf.reasons)))
         # Every diagnosis matched one to one, none extra: the letter's list is right.
         out.fields["diagnoses"] = matched == len(predicted.diagnoses) == len(label.diagnoses)
         if matched < max(len(predicted.diagnoses), len(label.diagnoses)):
@@ -252,7 +256,7 @@ def score_letter(name: str, predicted: IMRRecord, label: IMRRecord,
             # The treatment's confidence is scored against the lenient comparison, as reported.
             value = "treatment" if f == "treatment_lenient" else None if f == "treatment" else f
             conf = p.confidence.get(value) if value in ITEM_VALUES else None
-            if conf is not None:
+            if conf is not None and value is not None:
                 out.values.append(ValueScore(value, conf.source.value, conf.score, ok, tuple(conf.reasons)))
     return out
 
@@ -293,7 +297,7 @@ def failed_letter(name: str, label: IMRRecord, reason: str,
     Item fields are scored per matched item, so a failed letter adds no item-field counts;
     it shows in item recall, decision recall and letters-all-right instead.
     """
-    wanted = set(fields) if fields is not None else set(LETTER_FIELDS) | {"diagnoses"} | {f"item.{f}" for f in ITEM_FIELDS}
+    wanted = frozenset(fields) if fields is not None else _ALL_WANTED
     out = LetterScore(name=name, labelled_items=len(label.items), failed=reason)
     out.fields = {f: False for f in LETTER_FIELDS if f in wanted}
     if "diagnoses" in wanted:

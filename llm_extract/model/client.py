@@ -212,7 +212,8 @@ class ModelClient:
             http_client=self._http_client,
         )
         completions = raw.chat.completions
-        completions.create = self._retrying(completions.create)  # type: ignore[method-assign]
+        # The SDK's method, wrapped in our retries on this instance only.
+        completions.create = self._retrying(completions.create)  # type: ignore[method-assign]  # above
         self._raw = raw
         self._client = instructor.from_openai(raw, mode=instructor_mode(s.mode))
         return self._client
@@ -303,11 +304,11 @@ class ModelClient:
         constrained = self.settings.wants_constraint() and self.check_constraint(usage)
         schema_token = _schema.set(answer_model.model_json_schema() if constrained else None)
         # llama.cpp returns log-probabilities only when top_logprobs is set too.
-        extra = {"logprobs": True, "top_logprobs": 1} if self.settings.wants_logprobs() else {}
+        extra: dict[str, Any] = {"logprobs": True, "top_logprobs": 1} if self.settings.wants_logprobs() else {}
         try:
             answer = client.chat.completions.create(
                 model=self.settings.model,
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,  # type: ignore[arg-type]  # plain role/content dicts; the SDK types a TypedDict union
                 response_model=answer_model,
                 max_retries=self.settings.max_reasks,
                 context=context,

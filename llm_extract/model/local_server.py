@@ -10,9 +10,9 @@ every letter.
 from __future__ import annotations
 
 import atexit
-import os
 import importlib.util
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -152,7 +152,7 @@ class LocalServer:
 
 
 _live: set[LocalServer] = set()
-_shared: dict[tuple[str, int, str], LocalServer] = {}
+_shared: dict[tuple[str, int, str, int | None], LocalServer] = {}  # (model, n_ctx, home, n_threads)
 _lock = threading.Lock()
 
 

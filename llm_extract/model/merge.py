@@ -21,16 +21,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 from rapidfuzz import fuzz
 
+from ..record import Category, Decision, ExtractionWarning, IMRRecord, Item, Span
 from ..rules.dates import dates_in_text
 from ..rules.vocab import SEX_WORD_RE, STRENGTH_PATTERN
-from .answers import FullAnswer, FullItem, HybridAnswer, unasked_keys
-from ..record import Category, Decision, ExtractionWarning, IMRRecord, Item, Span
+from .answers import unasked_keys
 
 __all__ = ["locate", "merge_hybrid", "merge_full"]
+
+# The answers: instances of answers.HybridAnswer, FullAnswer and FullItem. pydantic's
+# create_model builds those classes from the record's fields at import, so mypy sees
+# variables and none of the generated fields; it reads the answers as Any.
+_HybridAnswer: TypeAlias = Any
+_FullAnswer: TypeAlias = Any
+_FullItem: TypeAlias = Any
 
 _FUZZY_CUTOFF = 85.0
 
@@ -129,13 +136,13 @@ def _fill_patient(record: IMRRecord, text: str, age: int | None, sex: str | None
                       f"rules found {_show(current)}, the model said {_show(value)}; the rules' value is kept")
             continue
         if field == "date_of_injury":
-            record.date_of_injury = value  # type: ignore[assignment]
+            record.date_of_injury = value  # type: ignore[assignment]  # a date: the answer model validated it
         else:
             setattr(record.patient, field.split(".")[1], value)
         if field == "date_of_injury":
-            span = _locate_date(text, value, pivot)  # type: ignore[arg-type]
+            span = _locate_date(text, value, pivot)  # type: ignore[arg-type]  # a date: the answer model validated it
         else:
-            span = locator(text, value)  # type: ignore[arg-type]
+            span = locator(text, value)  # type: ignore[arg-type]  # the age or sex, as the answer model validated it
         if span is None:
             _unlocated(record, field, _show(value))
         else:
@@ -203,12 +210,13 @@ def _label_item(record: IMRRecord, n: int, text: str, treatment: str | None,
     record.items[n] = new
 
 
-def merge_hybrid(record: IMRRecord, answer: HybridAnswer, text: str, *, asked: frozenset[str]) -> IMRRecord:
+def merge_hybrid(record: IMRRecord, answer: _HybridAnswer, text: str, *, asked: frozenset[str]) -> IMRRecord:
     """Fill the rules record with an ``imr-hybrid`` answer (its items numbered from 1)."""
     out = record.model_copy(deep=True)
     for label in answer.items:
         if not 1 <= label.index <= len(out.items):
-            _warn(out, "model_extra_item", "items", f"the model labelled item {label.index}, which the rules did not find")
+            _warn(out, "model_extra_item", "items",
+                  f"the model labelled item {label.index}, which the rules did not find")
             continue
         _label_item(out, label.index - 1, text, label.treatment, label.category, label.drug_class)
     _set_diagnoses(out, text, answer.diagnoses)
@@ -232,7 +240,7 @@ def merge_hybrid(record: IMRRecord, answer: HybridAnswer, text: str, *, asked: f
 _SCALARS = ("case_number", "date_assigned", "decision_date", "ur_denial_date", "application_received", "priority")
 
 
-def _match_items(rules: list[Item], model: list[FullItem]) -> dict[int, int]:
+def _match_items(rules: list[Item], model: list[_FullItem]) -> dict[int, int]:
     """Pair rules items with model items by the similarity of their requests."""
     pairs: dict[int, int] = {}
     used: set[int] = set()
@@ -252,7 +260,7 @@ def _match_items(rules: list[Item], model: list[FullItem]) -> dict[int, int]:
     return pairs
 
 
-def merge_full(record: IMRRecord, answer: FullAnswer, text: str) -> IMRRecord:
+def merge_full(record: IMRRecord, answer: _FullAnswer, text: str) -> IMRRecord:
     """Fill the rules record with an ``imr-full`` answer, cross-checking every shared field."""
     out = record.model_copy(deep=True)
     _merge_scalars(out, answer, text)
@@ -267,7 +275,7 @@ def merge_full(record: IMRRecord, answer: FullAnswer, text: str) -> IMRRecord:
     return out
 
 
-def _merge_scalars(out: IMRRecord, answer: FullAnswer, text: str) -> None:
+def _merge_scalars(out: IMRRecord, answer: _FullAnswer, text: str) -> None:
     """The header fields: the model fills what the rules left empty; a disagreement warns."""
     for field in _SCALARS:
         ours, theirs = getattr(out, field), getattr(answer, field)
@@ -289,7 +297,7 @@ def _merge_scalars(out: IMRRecord, answer: FullAnswer, text: str) -> None:
             out.evidence[field] = span
 
 
-def _merge_reviewer(out: IMRRecord, answer: FullAnswer, text: str) -> None:
+def _merge_reviewer(out: IMRRecord, answer: _FullAnswer, text: str) -> None:
     """The reviewer's licensure states and specialties, where the rules found none."""
     for name in ("licensure_states", "specialties"):
         if not getattr(out.reviewer, name) and getattr(answer.reviewer, name):
@@ -303,7 +311,7 @@ def _merge_reviewer(out: IMRRecord, answer: FullAnswer, text: str) -> None:
                     out.evidence[f"reviewer.{name}.{i}"] = span
 
 
-def _merge_items(out: IMRRecord, items: list[FullItem], text: str) -> None:
+def _merge_items(out: IMRRecord, items: list[_FullItem], text: str) -> None:
     """Label the rules' items from the model's matching ones; warn on a missed or extra item."""
     pairs = _match_items(out.items, items)
     for i, j in pairs.items():
@@ -329,7 +337,7 @@ def _merge_items(out: IMRRecord, items: list[FullItem], text: str) -> None:
                   f"the model gave an item the rules did not find: {got.request[:80]!r}")
 
 
-def _items_from_model(out: IMRRecord, items: list[FullItem], text: str) -> None:
+def _items_from_model(out: IMRRecord, items: list[_FullItem], text: str) -> None:
     """The rules found no decision line (a layout they do not know): the model's items are
     all there is, each with its request located in the text."""
     for n, got in enumerate(items):

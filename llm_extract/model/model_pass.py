@@ -22,18 +22,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .answers import FullAnswer, HybridAnswer, hybrid_answer_model, rules_known
-from .cache import AnswerCache, question_key
 from ..errors import ExtractionError, InputError
+from ..reading.letter import Letter
+from ..record import ExtractionWarning, IMRRecord
+from ..rules import RulesResult
+from ..rules.confidence import settle_model_values
+from .answers import FullAnswer, hybrid_answer_model, rules_known
+from .cache import AnswerCache, question_key
 from .client import ModelClient, Usage
 from .logprobs import value_probabilities
 from .merge import merge_full, merge_hybrid
 from .open_pass import merge_open, open_answer_model, open_questions, render_examples, render_questions
 from .prompts import Prompt, load_prompt
-from ..reading.letter import Letter
-from ..record import ExtractionWarning, IMRRecord
-from ..rules import RulesResult
-from ..rules.confidence import settle_model_values
 
 __all__ = ["run_model_pass", "plan_questions", "Question"]
 
@@ -176,7 +176,7 @@ def plan_questions(prompt: Prompt, letter: Letter, rules: RulesResult, *, n_ctx:
     opening = text[: starts[0]]
     bounds = starts[1:] + [len(text)]
     questions = []
-    for n, (start, end) in enumerate(zip(starts, bounds), start=1):
+    for n, (start, end) in enumerate(zip(starts, bounds, strict=True), start=1):
         chunk = opening.rstrip("\n") + "\n[...]\n" + text[start:end]
         q = _hybrid_question(prompt, chunk, text, rules, [n], asked if n == 1 else frozenset(), f"item{n}")
         if q.tokens() > budget:
@@ -191,7 +191,8 @@ def plan_questions(prompt: Prompt, letter: Letter, rules: RulesResult, *, n_ctx:
     return questions
 
 
-def _combine(answers: list[HybridAnswer]) -> HybridAnswer:
+def _combine(answers: list[Any]) -> Any:
+    # HybridAnswer answers; Any because create_model builds that class (see merge.py).
     first = answers[0]
     items = [it for a in answers for it in a.items]
     return first.model_copy(update={"items": items})
@@ -326,7 +327,8 @@ def _run_open(letter: Letter, rules: RulesResult, *, prompt: Prompt, client: Mod
         model = open_answer_model(q.items, q.diagnoses)
         # The answer schema names the open items, and a grammar is built from it: part of the key.
         schema = hashlib.sha256(json.dumps(model.model_json_schema(), sort_keys=True).encode()).hexdigest()
-        examples = render_examples(record, q, exclude_letter=(letter.sha256, record.case_number or "")) if "examples" in prompt.variables else ""
+        examples = (render_examples(record, q, exclude_letter=(letter.sha256, record.case_number or ""))
+                    if "examples" in prompt.variables else "")
         # The examples come from the labelled data, which can grow: they are part of the key too.
         shown = f":{hashlib.sha256(examples.encode()).hexdigest()[:12]}" if examples else ""
         key = question_key(client.settings, endpoint=client.endpoint, prompt=prompt.ref,

@@ -28,8 +28,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator, model_validator
 
 from ..record import Category, DrugClass, ExtractionWarning, IMRRecord, Span
-from ..rules.confidence import model_score
 from ..rules import Alternative
+from ..rules.confidence import model_score
 from ..rules.neighbours import Exclude, nearest
 from .answers import AnswerBase, ItemWords
 from .merge import locate
@@ -181,7 +181,7 @@ def open_answer_model(indices: tuple[int, ...], diagnoses: bool) -> type[BaseMod
             "OpenItem", __base__=OpenItem,
             index=(int, Field(description="the item's number", json_schema_extra={"enum": list(indices)})),
         )
-        fields["items"] = (list[item], Field(  # type: ignore[valid-type]
+        fields["items"] = (list[item], Field(  # type: ignore[valid-type]  # item: a class create_model built just above
             description="one entry per numbered item",
             json_schema_extra={"minItems": len(indices), "maxItems": len(indices)}))
     if diagnoses:
@@ -205,7 +205,7 @@ def merge_open(record: IMRRecord, answer: BaseModel | None, text: str, q: OpenQu
 def _model_confidence(rules: IMRRecord, out: IMRRecord, probs: Mapping[str, float],
                       contested: Mapping[int, Alternative]) -> None:
     """Confidences for the values the model gave or chose, from its token probabilities if known."""
-    for n, (old, new) in enumerate(zip(rules.items, out.items), start=1):
+    for n, (old, new) in enumerate(zip(rules.items, out.items, strict=True), start=1):
         for name in ("category", "drug_class"):
             value = getattr(new, name)
             if value is None or getattr(old, name) == value:

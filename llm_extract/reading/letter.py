@@ -14,6 +14,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from .normalize import normalize_text
@@ -87,7 +88,7 @@ def pdf_text(path: Path, source: str, notes: list[str] | None = None) -> str:
         return pdf_text_pypdf(path, source, notes)
     try:
         return pdf_text_pdfium(path, source, notes)
-    except _Refused as refused:
+    except _RefusedError as refused:
         text = pdf_text_pypdf(path, source, notes)
         note = f"PDFium could not read the PDF ({refused}); read with the pypdf fallback"
         log.warning("%s: %s", source, note)
@@ -96,16 +97,16 @@ def pdf_text(path: Path, source: str, notes: list[str] | None = None) -> str:
         return text
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     """PDFium could not open or read this file (pypdf may)."""
 
 
-def _pdfium_modules():  # type: ignore[no-untyped-def]
+def _pdfium_modules() -> tuple[Any, Any]:
     try:
         import pypdfium2 as pdfium
         import pypdfium2.raw as pdfium_c
     except ImportError as exc:  # pragma: no cover - pypdfium2 is a hard dependency
-        raise _Refused("pypdfium2 is not installed") from exc
+        raise _RefusedError("pypdfium2 is not installed") from exc
     return pdfium, pdfium_c
 
 
@@ -117,7 +118,7 @@ _PDFIUM_LOCK = threading.Lock()
 
 
 def pdf_text_pdfium(path: Path, source: str, notes: list[str] | None = None) -> str:
-    """Text layer read with PDFium; raises :class:`_Refused` where pypdf should try.
+    """Text layer read with PDFium; raises :class:`_RefusedError` where pypdf should try.
 
     A page without text in a PDF of several pages (damaged, or a scan among text pages) is
     noted in ``notes``: a quietly shorter letter would read as a complete one. Calls are
@@ -135,7 +136,7 @@ def _pdf_text_pdfium(path: Path, source: str, notes: list[str] | None) -> str:
     except pdfium.PdfiumError as exc:
         if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             raise InputError("the PDF is encrypted with a password", source=source) from exc
-        raise _Refused(str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__) from exc
+        raise _RefusedError(str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__) from exc
     try:
         n = len(doc)
         if n > MAX_PDF_PAGES:
@@ -156,7 +157,7 @@ def _pdf_text_pdfium(path: Path, source: str, notes: list[str] | None) -> str:
     except InputError:
         raise
     except Exception as exc:
-        raise _Refused(type(exc).__name__) from exc
+        raise _RefusedError(type(exc).__name__) from exc
     finally:
         doc.close()
     # PDFium ends lines with CRLF and marks a word hyphenated at a line end with \x02 (or
@@ -206,7 +207,7 @@ def pdf_text_pypdf(path: Path, source: str, warnings: list[str] | None = None) -
 
 def _page_texts(reader: object, warnings: list[str] | None) -> list[str]:
     """Each page's text; a page that fails to decode is noted in ``warnings`` (or raises)."""
-    pages_in = list(reader.pages)  # type: ignore[attr-defined]
+    pages_in = list(reader.pages)  # type: ignore[attr-defined]  # a pypdf or a PDFium document: both have pages
     pages: list[str] = []
     for number, page in enumerate(pages_in, 1):
         try:

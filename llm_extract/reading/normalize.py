@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from itertools import pairwise
 
 __all__ = ["GLYPHS", "normalize_text"]
 
@@ -67,7 +68,7 @@ def _undouble(text: str) -> str:
     lines = text.split("\n")
     nonempty = sum(1 for ln in lines if ln.strip())
     empty_after_text = sum(
-        1 for a, b in zip(lines, lines[1:]) if a.strip() and b == ""
+        1 for a, b in pairwise(lines) if a.strip() and b == ""
     )
     if nonempty >= 10 and empty_after_text >= 0.8 * nonempty:
         return text.replace("\n\n", "\n")

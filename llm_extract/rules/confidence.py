@@ -20,8 +20,8 @@ from collections.abc import Iterable
 
 from ..record import Category, Confidence, IMRRecord, ValueSource
 
-__all__ = ["REVIEW_THRESHOLD", "DIAGNOSIS_REVIEW_THRESHOLD", "category_confidence", "drug_class_confidence", "model_score", "needs_review",
-           "score", "settle_model_values"]
+__all__ = ["REVIEW_THRESHOLD", "DIAGNOSIS_REVIEW_THRESHOLD", "category_confidence", "drug_class_confidence",
+           "model_score", "needs_review", "score", "settle_model_values"]
 
 #: Item values (treatment, category, drug class) scored below this are listed in
 #: ``needs_review``: the highest two-decimal threshold that flags at most 9% of the dev split's
@@ -147,7 +147,9 @@ def settle_model_values(rules: IMRRecord, merged: IMRRecord) -> IMRRecord:
     place and returned) the record after the model's answer was merged. A value the model
     left as the rules had it keeps the rules' confidence.
     """
-    for old, new in zip(rules.items, merged.items):
+    # Not strict: where the rules found no items the merged ones are all the model's
+    # (merge._items_from_model), with no rules value to compare against; they are left as merged.
+    for old, new in zip(rules.items, merged.items, strict=False):
         for name in ("treatment", "category", "drug_class"):
             if name == "drug_class" and new.category is not Category.PHARMACEUTICAL and "category" in new.confidence:
                 # A non-drug item's null class is right exactly when its category is.

@@ -82,7 +82,8 @@ _FORMS = {
     """,
     "diagnoses_include": r"""
         \bdiagnos(?:is|es)\s+(?:that|which)\s+include[sd]?
-      | \bdiagnos(?:is|es)\s+(?:of\s+)?(?:have\s+|has\s+)?(?:included?|includes|are|is|was|were|consist\s+of|consisted\s+of)
+      | \bdiagnos(?:is|es)\s+(?:of\s+)?(?:have\s+|has\s+)?
+          (?:included?|includes|are|is|was|were|consist\s+of|consisted\s+of)
         (?:\s+(?:documented|listed|noted)\s+(?:as|is)|\s+as\s+follows)?\s*:?
       | \bdiagnos(?:is|es)\s+(?:are|is|were|was)\s+(?:documented|noted|listed)\s+(?:as|is)
       | \bdiagnos(?:is|es)\s*:
@@ -120,9 +121,11 @@ _SETTINGS = r"(?:emergency\s+(?:department|room)|urgent\s+care|hospital|clinic|o
 # Where the list stops: the sentence's end, or a clause that is no longer the list.
 _STOP = re.compile(
     rf"""(?:
-        (?<![.:;,]\s\d)(?<![.:;,(]\d)\.(?=\s+[A-Z(]|\s*$)   # sentence end; "3.5 cm", "Dr." and a list's "1." stay inside
+        # sentence end; "3.5 cm", "Dr." and a list's "1." stay inside
+        (?<![.:;,]\s\d)(?<![.:;,(]\d)\.(?=\s+[A-Z(]|\s*$)
       | \.(?=[A-Z])
-      | \s+(?:reportedly|allegedly|which\s+(?:was|were)|that\s+(?:was|were)|secondary\s+to\s+(?:an?\s+)?(?:industrial|work)|
+      | \s+(?:reportedly|allegedly|which\s+(?:was|were)|that\s+(?:was|were)|
+             secondary\s+to\s+(?:an?\s+)?(?:industrial|work)|
              (?:associated|sustained|related)\s+(?:with|to)\s+(?:an?\s+|the\s+)?(?:industrial|work|occupational|cumulative)|
              attributed\s+to|as\s+a\s+result\s+of|after\s+(?:an?\s+|the\s+)?(?:industrial|work)|
              after\s+(?:years|months|weeks|repetitive|prolonged)|
@@ -181,7 +184,8 @@ _SHARED_NOUNS = ("sprains?", "strains?", "pain", "numbness", "weakness", "tingli
 _SHARED_NOUN = re.compile(rf"^(?:{'|'.join(_SHARED_NOUNS)})$", re.I)
 _SPRAIN_STRAIN = re.compile(r"\b(?:sprains?|strains?)$", re.I)
 _STARTS_SPRAIN_STRAIN = re.compile(r"^(?:sprains?|strains?)\b", re.I)
-_HEDGE = re.compile(r"^(?:suspect(?:ed)?|rule\s+out|r/o|concern\s+for|possible\s+\w+\s+radiculopathy|status\s+post\s+being)\b", re.I)
+_HEDGE = re.compile(r"^(?:suspect(?:ed)?|rule\s+out|r/o|concern\s+for|possible\s+\w+\s+radiculopathy"
+                    r"|status\s+post\s+being)\b", re.I)
 _ARTICLE = re.compile(r"(?:the|a|an|of|with|having|as\s+having|as|following\s*:|\(?\d{1,2}[.)])\s+", re.I)
 _NOT_A_DIAGNOSIS = re.compile(
     r"^(?:pain\s+(?:management|medications?)|medications?|treatment|therapy|surgery|physical\s+therapy|"
@@ -237,10 +241,10 @@ def _split(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
     pieces = [p for p in pieces if p[0] < p[1]]
     spans: list[list[int]] = []
     pending: int | None = None  # start of a modifier-only run waiting for its noun
-    for n, (a, b, sep) in enumerate(pieces):
+    for n, (a, b, joiner) in enumerate(pieces):
         piece = text[a:b]
         after = pieces[n + 1][2] if n + 1 < len(pieces) else ""
-        if spans and pending is None and _continues(text, spans[-1], piece, sep, after):
+        if spans and pending is None and _continues(text, spans[-1], piece, joiner, after):
             spans[-1][1] = b
             continue
         if _MODIFIER.match(piece) or (spans and pending is None and _QUALIFIER.match(piece)):

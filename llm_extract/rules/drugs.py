@@ -61,7 +61,7 @@ class _Table:
         if entry is None:
             return None
         name, *ids = entry
-        return name, {k: v for k, v in zip(_ID_KEYS, ids) if v}
+        return name, {k: v for k, v in zip(_ID_KEYS, ids, strict=True) if v}
 
 
 _lock = threading.Lock()
@@ -76,7 +76,7 @@ def _read_table() -> _Table | None:
     path = Path(next(iter(spec.submodule_search_locations))) / _DATA_FILE
     # The package's own data file, shipped with it (the same trust as importing it).
     with bz2.open(path, "rb") as f:
-        data = pickle.load(f)  # noqa: S301
+        data = pickle.load(f)  # noqa: S301 - the installed package's own data file (see above)
     variants: dict[str, str] = {}
     for variant, canonicals in data["drug_variant_to_canonical"].items():
         if canonicals:
@@ -87,8 +87,8 @@ def _read_table() -> _Table | None:
         # drug, not a drug: only entries with a DrugBank or MedlinePlus id are drugs.
         if not (info.get("drugbank_id") or info.get("medline_plus_id")):
             continue
-        drugs[str(canonical)] = (str(info.get("name") or canonical),
-                                 *(str(info[k]) if info.get(k) else None for k in _ID_KEYS))  # type: ignore[misc]
+        drugbank, mesh, medline = (str(info[k]) if info.get(k) else None for k in _ID_KEYS)
+        drugs[str(canonical)] = (str(info.get("name") or canonical), drugbank, mesh, medline)
     return _Table(variants, drugs)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from .vocab import DECISION_LINE_WORD, STRENGTH, decision_of, label
 
@@ -44,7 +45,8 @@ _LABEL_WORDS = {
 _LABELS = {name: re.compile(label(words) + r":[ ]*", re.I) for name, words in _LABEL_WORDS.items()}
 # Wording that puts the disputed request inside a longer decision sentence.
 _REQUEST_LEADS = [
-    re.compile(r"The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the\s+original\s+request,?\s+(?:is\s+(?:for\s+)?)?", re.I),
+    re.compile(r"The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the\s+original\s+request,?\s+"
+               r"(?:is\s+(?:for\s+)?)?", re.I),
     re.compile(r"The\s+original\s+request,?\s+", re.I),
 ]
 _ORIGINAL_SENTENCE = re.compile(r"was\s+the\s+original\s+request\.", re.I)
@@ -274,12 +276,13 @@ def _decide(text: str, lines: tuple[re.Match[str], ...], floor: int, block: int,
         start = line.end()
     # The rationale decides only when its naming clauses share words with one line's request
     # and none with any other's; the lines it names (or all, if none) go on to the shape test.
-    named = [line for line, words in zip(lines, requests) if words & names]
+    named = [line for line, words in zip(lines, requests, strict=True) if words & names]
     if len(named) == 1:
         return Contest(lines, named[0], "the rationale names its request")
     pool = named or list(lines)
     floors = [floor, *(line.end() for line in lines[:-1])]
-    shaped = [line for line, at in zip(lines, floors) if line in pool and _request_paragraph(text, line, at)]
+    shaped = [line for line, at in zip(lines, floors, strict=True)
+              if line in pool and _request_paragraph(text, line, at)]
     if len(shaped) == 1:
         return Contest(lines, shaped[0], "it ends the paragraph where the layout puts a request")
     return Contest(lines, None)
@@ -341,7 +344,8 @@ _OUTSIDE_MTUS = re.compile(r"outside\s+of\s+the\s+MTUS(?:\s+Guidelines)?|Non-MTU
 _MTUS = re.compile(r"\bMTUS\b|\bCA\s+MTUS\b|Chronic\s+Pain\s+Medical\s+Treatment\s+Guidelines", re.I)
 _ACOEM = re.compile(r"\bACOEM\b|American\s+College\s+of\s+Occupational", re.I)
 _ODG = re.compile(r"\bODG\b|Official\s+Disability\s+Guidelines?", re.I)
-_NON_MTUS_CITATION = re.compile(r"Non-MTUS\s+Citation:?\s*(.+?)(?=Non-MTUS\s+Citation|Decision\s+based\s+on|$)", re.I | re.S)
+_NON_MTUS_CITATION = re.compile(r"Non-MTUS\s+Citation:?\s*(.+?)(?=Non-MTUS\s+Citation|Decision\s+based\s+on|$)",
+                                re.I | re.S)
 
 
 def guideline_sources(maximus: str | None) -> list[str]:
@@ -396,7 +400,7 @@ def read_strength(request: str) -> tuple[str, int, int] | None:
     if not hits:
         return None
     value = re.sub(r"\s+", "", hits[0].group(1))
-    for prev, h in zip(hits, hits[1:]):
+    for prev, h in pairwise(hits):
         # Strengths side by side stay side by side; one per ingredient of a compound
         # ("Flurbiprofen 20%/Baclofen 5%") are joined with "/".
         between = request[prev.end(1): h.start(1)]

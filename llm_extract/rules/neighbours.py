@@ -27,18 +27,18 @@ import os
 import re
 import threading
 from collections import Counter
-from functools import lru_cache
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from ..errors import ConfigError
-from .treatment_doubt import known_words_from
 from ..record import Category, DrugClass
 from .treatment import treatment_name
+from .treatment_doubt import known_words_from
 
 __all__ = ["Neighbour", "Vote", "LabelledRequest", "LabelledTable", "load_table", "normalise", "decide",
            "nearest", "vote", "treatment_words", "DEFAULT_PATH", "K", "MIN_SIMILARITY", "MIN_AGREEMENT"]

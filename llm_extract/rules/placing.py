@@ -11,6 +11,7 @@ decisions is the one place they are written down.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..record import Category, Confidence, DrugClass, ValueSource
 from .confidence import DISAGREED, category_confidence, drug_class_confidence, score
@@ -37,11 +38,21 @@ class Placed:
     settled: str | None = None
 
 
-def placed(kind: Placement | None, alternative: object | None, vote: Vote | None) -> Placed:
+class Reading(Protocol):
+    """A contested reading of an item: ``rules_pass.Alternative`` (which imports this module)."""
+
+    @property
+    def category(self) -> Category: ...
+
+    @property
+    def drug_class(self) -> DrugClass | None: ...
+
+
+def placed(kind: Placement | None, alternative: Reading | None, vote: Vote | None) -> Placed:
     """Combine the rules' placement ``kind``, its contested ``alternative`` and the neighbours' ``vote``.
 
     ``alternative`` is the guideline topic's reading where it names another category than the
-    words (an object with ``category`` and ``drug_class``, see ``rules_pass.Alternative``).
+    words (a :class:`Reading`).
     """
     if kind is None:
         if vote is None:
@@ -56,12 +67,12 @@ def placed(kind: Placement | None, alternative: object | None, vote: Vote | None
     source = _VIA.get(kind.via, ValueSource.WORDS)
     category, drug_class, settled = kind.category, kind.drug_class, None
     if alternative is not None:
-        alt_category = getattr(alternative, "category")
+        alt_category = alternative.category
         sides = None if vote is None else ("topic" if vote.category is alt_category else
                                            "words" if vote.category is kind.category else None)
         if sides == "topic":
             category, source, settled = alt_category, ValueSource.TOPIC, "topic"
-            drug_class = getattr(alternative, "drug_class") or (
+            drug_class = alternative.drug_class or (
                 vote.drug_class if vote is not None and category is Category.PHARMACEUTICAL else None)
         elif sides == "words":
             settled = "words"

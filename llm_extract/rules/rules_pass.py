@@ -12,20 +12,41 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
+from ..reading.letter import Letter
+from ..record import (
+    Category,
+    Decision,
+    DrugClass,
+    ExtractionWarning,
+    GuidelineSource,
+    IMRRecord,
+    Item,
+    Priority,
+    Provenance,
+    Span,
+    ValueSource,
+)
+from ..version import __version__
+from .confidence import needs_review
 from .diagnoses import read_diagnoses
 from .guideline_topics import place
-from .confidence import needs_review
-from .items import contests, decision_lines, guideline_sources, read_items, read_quantity, read_strength
-from .layout import (HEADER_LABELS, Sections, count_letters, find_sections, header_labels, read_credentials,
-                     read_header, read_injury_date, read_patient)
+from .items import RawItem, contests, decision_lines, guideline_sources, read_items, read_quantity, read_strength
+from .layout import (
+    HEADER_LABELS,
+    Sections,
+    count_letters,
+    find_sections,
+    header_labels,
+    read_credentials,
+    read_header,
+    read_injury_date,
+    read_patient,
+)
 from .neighbours import vote
-from .placing import diagnosis_confidence, placed as _placed, treatment_confidence
+from .placing import diagnosis_confidence, treatment_confidence
+from .placing import placed as _placed
 from .treatment import treatment_name
 from .vocab import decision_of
-from ..reading.letter import Letter
-from ..record import (Category, Decision, DrugClass, ExtractionWarning, IMRRecord, Item, Priority, Provenance,
-                      Span, ValueSource)
-from ..version import __version__
 
 __all__ = ["extract_rules", "read_rules", "RulesResult", "Alternative", "EXTRACTOR"]
 
@@ -106,14 +127,14 @@ def read_rules(letter: Letter) -> RulesResult:
 
     header = read_header(text, sections)
     for name, found in header.items():
-        setattr(record, name, Priority(found.value) if name == "priority" else found.value)
+        setattr(record, name, Priority(str(found.value)) if name == "priority" else found.value)
         evidence[name] = _span(found.start, found.end)
 
     if record.date_of_injury is None:
         pivot = record.decision_date.year if record.decision_date else None
         injury = read_injury_date(text, sections, pivot_year=pivot)
         if injury:
-            record.date_of_injury = injury.value  # type: ignore[assignment]
+            record.date_of_injury = injury.value  # type: ignore[assignment]  # Found.value is object; this one a date
             evidence["date_of_injury"] = _span(injury.start, injury.end)
 
     for name, entries in read_credentials(text, sections).items():
@@ -163,7 +184,7 @@ def read_rules(letter: Letter) -> RulesResult:
                        contested=contested)
 
 
-def _layout_warnings(record: IMRRecord, letter: Letter, sections, item_start: int) -> None:  # type: ignore[no-untyped-def]
+def _layout_warnings(record: IMRRecord, letter: Letter, sections: Sections, item_start: int) -> None:
     """What reading or the layout missed shows on the record, never as a quietly short record."""
     warn = record.warnings.append
     for note in letter.warnings:
@@ -257,7 +278,7 @@ def _locate(text: str, start: int, end: int, value: str, sub: tuple[int, int]) -
     return positions[sub[0]], positions[sub[1] - 1] + 1
 
 
-def _item(text: str, raw, letter_keys: tuple[str, str]) -> tuple[Item, Alternative | None, str | None]:  # type: ignore[no-untyped-def]
+def _item(text: str, raw: RawItem, letter_keys: tuple[str, str]) -> tuple[Item, Alternative | None, str | None]:
     """One item from its raw layout values, and its contested reading if any.
 
     The third value says who settled a contest between the request's words and the guideline
@@ -282,11 +303,12 @@ def _item(text: str, raw, letter_keys: tuple[str, str]) -> tuple[Item, Alternati
         # The request span maps one to one onto the collapsed request: normalised text has single spaces.
         kind_span = (req_start + kind.start, req_start + kind.end)
     elif kind is not None:
-        kind_span = _locate(text, maximus[1], maximus[2], maximus[0], (kind.start, kind.end))  # type: ignore[index]
+        # Here and below kind came from the MAXIMUS text, so maximus is set.
+        kind_span = _locate(text, maximus[1], maximus[2], maximus[0], (kind.start, kind.end))  # type: ignore[index]  # above
     if kind is not None and kind.alternative is not None:
         topic = kind.alternative
         alternative = Alternative(topic.category, topic.drug_class,
-                                  _locate(text, maximus[1], maximus[2], maximus[0], (topic.start, topic.end)))  # type: ignore[index]
+                                  _locate(text, maximus[1], maximus[2], maximus[0], (topic.start, topic.end)))  # type: ignore[index]  # above
     placed = _placed(kind, alternative, vote(request, exclude_letter=letter_keys))
     treatment = treatment_name(request, placed.category.value if placed.category else None)
     if treatment:
@@ -321,8 +343,9 @@ def _item(text: str, raw, letter_keys: tuple[str, str]) -> tuple[Item, Alternati
         request=request,
         decision=decision,
         medically_necessary=decision is Decision.OVERTURNED,
-        guideline_sources=guideline_sources(maximus_text if isinstance(maximus_text, str) else None),
+        guideline_sources=[GuidelineSource(s) for s in guideline_sources(maximus_text if isinstance(maximus_text, str)
+                                                                          else None)],
         evidence=evidence,
         confidence=confidence,
-        **values,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]  # each field's value as read; Item validates it
     ), alternative, placed.settled

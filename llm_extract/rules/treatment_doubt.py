@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ..record import Category
 from .vocab import BODY_PART
@@ -45,7 +46,7 @@ def known_words_from(treatments: Iterable[str]) -> frozenset[str]:
     for name in treatments:
         alpha = [t for t in _tokens(name) if not t.isdigit()]
         words.update(alpha)
-        words.update(f"{a} {b}" for a, b in zip(alpha, alpha[1:]))
+        words.update(f"{a} {b}" for a, b in pairwise(alpha))
     return frozenset(words)
 
 
@@ -104,7 +105,7 @@ def treatment_signals(request: str, treatment: str, category: Category | str | N
     lead = _LEAD_COLON.match(request)
     return {
         "unknown_word": bool(unknown),
-        "unknown_pair": not drug and any(f"{a} {b}" not in known_words for a, b in zip(alpha, alpha[1:])),
+        "unknown_pair": not drug and any(f"{a} {b}" not in known_words for a, b in pairwise(alpha)),
         "kept_with": not drug and cat not in _LISTS_PARTS and bool(_WITH.search(treatment)),
         "kept_comma": cat not in _LISTS_PARTS and "," in treatment,
         "kept_paren": "(" in treatment,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,10 +67,11 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
 
     try:
         settings = None if rules_only else Settings.resolve(model=model, base_url=base_url, timeout=timeout)
-        kwargs = {"data_dir": data_dir} if data_dir is not None else {}
+        kwargs: dict[str, Any] = {"data_dir": data_dir} if data_dir is not None else {}
         config = ServeConfig(
             rules_only=rules_only, settings=settings, prompt=prompt, batch_root=batch_root,
-            fixtures_dir=fixtures_dir, letters_dir=letters_dir, api_token=os.environ.get("LLM_EXTRACT_API_TOKEN") or None,
+            fixtures_dir=fixtures_dir, letters_dir=letters_dir,
+            api_token=os.environ.get("LLM_EXTRACT_API_TOKEN") or None,
             max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers, queue_size=queue_size,
             cors_origins=cors_origins, **kwargs)
     except LlmExtractError as exc:
@@ -77,7 +79,7 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
     import logging
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    mode = "rules-only" if rules_only else f"model {settings.model} at {settings.base_url or 'embedded'}"
+    mode = "rules-only" if settings is None else f"model {settings.model} at {settings.base_url or 'embedded'}"
     click.echo(f"llm-extract serve: http://{host}:{port}/ ({mode}; data in {config.data_dir}"
                f"{'; token required' if config.api_token else ''})", err=True)
     # access_log=False: uvicorn's access lines carry query strings; the app logs routes itself.
@@ -91,7 +93,8 @@ def serve_cmd(host: str, port: int, rules_only: bool, model: str | None, base_ur
 @click.option("--title", default=None, help="Page title (default: the records file's name).")
 @click.option("--fixtures", "fixtures", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="For a results.json: the fixture folder (default: the one results.json names).")
-@click.option("--all", "all_letters", is_flag=True, help="For a results.json: every letter, not only those with errors.")
+@click.option("--all", "all_letters", is_flag=True,
+              help="For a results.json: every letter, not only those with errors.")
 def view_cmd(records: Path, output: Path, title: str | None, fixtures: Path | None, all_letters: bool) -> None:
     """Write the review view of RECORDS.jsonl as one self-contained HTML file (no network).
 

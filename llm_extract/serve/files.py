@@ -13,7 +13,6 @@ from pathlib import Path
 from llm_extract import IMRRecord
 
 from ..reading import SUFFIXES
-
 from .config import ServeConfig
 from .jobs import LETTER_SUFFIXES
 from .problems import ProblemError
@@ -92,7 +91,8 @@ def allowed_letter(config: ServeConfig, name: str) -> tuple[Path, str]:
     except (OSError, RuntimeError):
         raise ProblemError(404, "NotFound", "No such letter", "no such letter under --letters-dir") from None
     if root not in resolved.parents:  # a symbolic link out of the folder
-        raise ProblemError(403, "Forbidden", "Letter outside the letters folder", "the letter must be under --letters-dir")
+        raise ProblemError(403, "Forbidden", "Letter outside the letters folder",
+                           "the letter must be under --letters-dir")
     if any(p.startswith(".") for p in parts) or not resolved.is_file():
         raise ProblemError(404, "NotFound", "No such letter", "no such letter under --letters-dir")
     return resolved, "/".join(parts)

@@ -10,6 +10,7 @@ that stops mid-job leaves ``state: running`` behind; the next server queues it a
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import logging
@@ -17,8 +18,9 @@ import os
 import queue
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import llm_extract
 from llm_extract.reading import SUFFIXES
@@ -34,7 +36,7 @@ _COUNTS = ("done", "cached", "duplicate", "failed")
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -134,7 +136,7 @@ class JobManager:
     def out_dir(self, job_id: str) -> Path:
         return self.root / job_id / "out"
 
-    def _all(self) -> list[dict[str, Any]]:
+    def _all(self) -> builtins.list[dict[str, Any]]:  # builtins: the method above is named list
         jobs = []
         for path in self.root.glob("*/job.json"):
             try:

@@ -67,7 +67,8 @@ class Metrics:
                 out.append(f"# HELP {name} {help_}")
                 out.append(f"# TYPE {name} {kind}")
 
-            family("llm_extract_letters_total", "counter", "Letters extracted by POST /v1/extract, by mode and outcome.")
+            family("llm_extract_letters_total", "counter",
+                   "Letters extracted by POST /v1/extract, by mode and outcome.")
             for mode in ("rules", "model"):
                 for outcome in ("ok", "failed"):
                     out.append(f"llm_extract_letters_total{_labels(mode=mode, outcome=outcome)} "
@@ -76,7 +77,7 @@ class Metrics:
             for etype in sorted(set(self.failures) | {"InputError", "ModelError", "ExtractionError"}):
                 out.append(f"llm_extract_failures_total{_labels(type=etype)} {self.failures.get(etype, 0)}")
             family("llm_extract_extract_seconds", "histogram", "Seconds per letter in POST /v1/extract.")
-            for bound, count in zip(BUCKETS, self.bucket_counts):
+            for bound, count in zip(BUCKETS, self.bucket_counts, strict=True):
                 out.append(f"llm_extract_extract_seconds_bucket{_labels(le=repr(bound))} {count}")
             out.append(f'llm_extract_extract_seconds_bucket{{le="+Inf"}} {self.latency_count}')
             out.append(f"llm_extract_extract_seconds_sum {self.latency_sum:.6f}")
@@ -94,7 +95,8 @@ class Metrics:
             out.append(f"llm_extract_queued {self.queued}")
             family("llm_extract_batch_letters_total", "counter", "Batch-job letters by outcome.")
             for status in ("done", "cached", "duplicate", "failed"):
-                out.append(f"llm_extract_batch_letters_total{_labels(status=status)} {self.batch_letters.get(status, 0)}")
+                count = self.batch_letters.get(status, 0)
+                out.append(f"llm_extract_batch_letters_total{_labels(status=status)} {count}")
             family("llm_extract_http_requests_total", "counter", "HTTP responses by route and status.")
             for (route, status), n in sorted(self.http.items()):
                 out.append(f"llm_extract_http_requests_total{_labels(route=route, status=status)} {n}")

@@ -8,8 +8,9 @@ import asyncio
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -101,12 +102,12 @@ async def read_letter_request(request: Request, state: AppState, *, keep: bool) 
         opts = options_of(config, form)
         data = await upload.read()
         name = safe_name(upload.filename)
-        upload_id = None
+        kept_id: str | None = None
         keep_path = None
         if keep:
-            upload_id = hashlib.sha256(data).hexdigest() + suffix
-            keep_path = state.uploads / upload_id
-        return LetterRequest(_letter_from_upload(state, data, suffix, name, keep_path), opts, name, upload_id)
+            kept_id = hashlib.sha256(data).hexdigest() + suffix
+            keep_path = state.uploads / kept_id
+        return LetterRequest(_letter_from_upload(state, data, suffix, name, keep_path), opts, name, kept_id)
     except BaseException:
         state.release()
         raise

@@ -74,6 +74,7 @@ def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline"
     else:
         controls = ""
     picker = '<label style="display:none">letter <select id="entry"></select></label>'
+    empty = "Upload a letter to see its values in the text." if mode == "server" else "No records."
     if mode == "server":  # relative, so that the page also works behind a path prefix
         style, script = '<link rel="stylesheet" href="static/review.css">', '<script src="static/review.js"></script>'
     else:  # the leading newline keeps the inlined page as it was when the assets were strings
@@ -86,7 +87,7 @@ def render_page(entries: Iterable[dict[str, Any]] = (), *, mode: str = "offline"
 {style}
 </head><body>
 <header><h1>{html.escape(title)}</h1>{controls}{picker}<span id="status"></span></header>
-<main><div id="letter"><p class="empty">{"Upload a letter to see its values in the text." if mode == "server" else "No records."}</p></div>
+<main><div id="letter"><p class="empty">{empty}</p></div>
 <div id="record"></div></main>
 <script type="application/json" id="review-config">{_script_json(config)}</script>
 <script type="application/json" id="review-data">{_script_json(data)}</script>
@@ -241,7 +242,8 @@ def _borrow_evidence(label: IMRRecord, rules: IMRRecord) -> None:
         top = key.split(".")[0]
         if top in lab and lab.get(top) == got.get(top):
             label.evidence[key] = span
-    for li, ri in zip(label.items, rules.items):
+    # Not strict: a label may list more or fewer items than the rules found.
+    for li, ri in zip(label.items, rules.items, strict=False):
         if li.request == ri.request or li.decision == ri.decision:
             for key, span in ri.evidence.items():
                 if getattr(li, key.split(".")[0], None) == getattr(ri, key.split(".")[0], None):

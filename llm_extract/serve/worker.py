@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import llm_extract
 from llm_extract import ConfigError, ExtractionError, IMRRecord, InputError, Letter, LlmExtractError, ModelError

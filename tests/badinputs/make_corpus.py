@@ -48,7 +48,7 @@ class Case:
     warned: set[str] = field(default_factory=set)  # fields a warning must name (unreadable_header)
 
 
-def _pdf_writer(*names: str):  # type: ignore[no-untyped-def]
+def _pdf_writer(*names: str):
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
@@ -60,7 +60,7 @@ def _pdf_writer(*names: str):  # type: ignore[no-untyped-def]
     return writer
 
 
-def _write_pdf(writer, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _write_pdf(writer, path: Path) -> None:
     buf = io.BytesIO()
     writer.write(buf)
     path.write_bytes(buf.getvalue())
@@ -91,7 +91,7 @@ def build(out: str | os.PathLike[str]) -> list[Case]:
     other = seed(TEXT_SEED_2).read_text(encoding="utf-8")
     cases: list[Case] = []
 
-    def text_case(name: str, content: str | bytes, hole: str, **expect) -> None:  # type: ignore[no-untyped-def]
+    def text_case(name: str, content: str | bytes, hole: str, **expect) -> None:
         p = out / name
         if isinstance(content, bytes):
             p.write_bytes(content)
