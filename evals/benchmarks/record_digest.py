@@ -4,7 +4,8 @@ Writes one line per letter (``name  sha256-of-the-record``) for every letter und
 ``evals/fixtures/*/letters`` and ``tests/badinputs`` (rules only, or under ``--prompt`` with the
 answers from ``--cache-dir``), the record serialised without the fields that change from run
 to run (``provenance.seconds``). ``--compare OLD`` prints how many letters differ and, for dev
-letters only, which top-level fields; held-out test letters are counted, never shown.
+letters only, which top-level fields; held-out test letters are counted, never shown. The
+source path is written relative to the checkout, so two worktrees of one commit agree.
 
     python evals/benchmarks/record_digest.py --out /tmp/before.txt
     ... change the code ...
@@ -38,6 +39,8 @@ def _record(path: Path, prompt: str | None, cache_dir: str | None) -> dict:
         return {"error": type(exc).__name__, "message": exc.message}
     data = rec.model_dump(mode="json")
     data["provenance"].pop("seconds", None)
+    # The path as read, relative, so that two checkouts of the same commit digest alike.
+    data["provenance"]["source"] = str(path.relative_to(ROOT))
     return data
 
 

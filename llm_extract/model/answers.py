@@ -21,14 +21,22 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from pydantic import (BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, ValidationInfo, create_model,
-                      field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import ConfigError
+from ..record import Category, Decision, DrugClass, IMRRecord, Item, Patient, Reviewer
 from ..rules.dates import dates_in_text
 from ..rules.vocab import DECISION_WORD, SEX_WORD_RE
 from ..rules.vocabularies import load_vocabulary
-from ..record import Category, Decision, DrugClass, IMRRecord, Item, Patient, Reviewer
 
 __all__ = [
     "AnswerBase", "ItemWords",
@@ -342,7 +350,7 @@ def hybrid_answer_model(ask: frozenset[str]) -> type[_HybridChecks]:
         return HybridAnswer
     hidden = [name for name in _EXTRAS if name not in ask]
 
-    class NarrowHybridAnswer(HybridAnswer):  # type: ignore[valid-type,misc]
+    class NarrowHybridAnswer(HybridAnswer):  # type: ignore[valid-type,misc]  # HybridAnswer is built by create_model
         _hidden: ClassVar[frozenset[str]] = frozenset(hidden)
 
         @model_validator(mode="wrap")
@@ -358,7 +366,7 @@ def hybrid_answer_model(ask: frozenset[str]) -> type[_HybridChecks]:
             return obj
 
         @classmethod
-        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
             out = super().model_json_schema(*args, **kwargs)
             for name in hidden:
                 out.get("properties", {}).pop(name, None)
@@ -381,7 +389,7 @@ class _FullItemChecks(ItemWords):
     @model_validator(mode="after")
     def _drug_class_fits(self) -> Any:
         if getattr(self, "category", None) not in (None, Category.PHARMACEUTICAL):
-            self.drug_class = None  # type: ignore[attr-defined]
+            self.drug_class = None
         return self
 
 
@@ -436,6 +444,6 @@ FullAnswer: type[BaseModel] = create_model(
         **_fields_of(IMRRecord, exclude=("evidence", "confidence", "needs_review", "warnings", "provenance")),
         "reviewer": (FullReviewer, Field(default_factory=FullReviewer)),
         "patient": (FullPatient, Field(default_factory=FullPatient)),
-        "items": (list[FullItem], Field(default_factory=list)),  # type: ignore[valid-type]
+        "items": (list[FullItem], Field(default_factory=list)),  # type: ignore[valid-type]  # built by create_model
     },
 )

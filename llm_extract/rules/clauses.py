@@ -112,7 +112,8 @@ def drop_trailing(text: str, keeps_part: bool, *, equipment: bool = False) -> st
 
 
 def drop_appended(text: str) -> str:
-    """The name without details appended after a dash, colon, semicolon, "including"/"plus", or in a closing parenthesis."""
+    """The name without details appended after a dash, colon, semicolon, "including"/"plus", or in a
+    closing parenthesis."""
     text = text.strip(" ,;")
     m = _APPENDED.search(text)
     if m and m.start() > 0:

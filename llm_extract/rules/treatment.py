@@ -72,7 +72,9 @@ _DOSE = re.compile(
     r"""\s*(?<![A-Za-z\d.])(?:
         \d+\s*(?:tabs?|tablets?|caps?|capsules?|bottles?|tubes?|packs?|patch(?:es)?|pumps?|sprays?)\b
       | \d{1,3}(?:,\d{3})+\s*(?:iu|units?|mg|mcg)?
-      |        \(?\d+(?:\.\d+)?\s*(?:-|/)?\s*(?:\d+(?:\.\d+)?\s*)?(?:mg|mcg|g|gm|gms|grams?|ml|cc|oz|%|percent|units?|iu|meq)\b(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|g|gm|cc)\b)?
+      |        \(?\d+(?:\.\d+)?\s*(?:-|/)?\s*(?:\d+(?:\.\d+)?\s*)?
+               (?:mg|mcg|g|gm|gms|grams?|ml|cc|oz|%|percent|units?|iu|meq)\b
+               (?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:ml|g|gm|cc)\b)?
       | \(?\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)+\s*(?:mg|mcg|%)?
       | \d+(?:\.\d+)?\s*%
       | [#]\s*\d+ | \bqty\b | \bquantity\b | \bx\s*\d+ | \d+\s*x\b
@@ -116,7 +118,8 @@ _SCHEDULE = [
     r"\b(?:per|a|each)\s+(?:year|month)\b",
     r"\b(?:x\s*)?\d+\s*views?(?:\s+each)?\b",
     rf"\b(?:for|x|times)\s+{_NUM}\s*(?:weeks?|wks?|months?|days?|sessions?|visits?)\b",
-    rf"\b(?:for\s+)?{_NUM}\s*(?:-\s*{_NUM}\s*)?-?\s*(?:days?|weeks?|months?)(?:\s+(?:rental|purchase|supply|use|(?:home[- ]based\s+)?trial))*\b",
+    rf"\b(?:for\s+)?{_NUM}\s*(?:-\s*{_NUM}\s*)?-?\s*(?:days?|weeks?|months?)"
+    r"(?:\s+(?:rental|purchase|supply|use|(?:home[- ]based\s+)?trial))*\b",
     r"(?<=acupuncture)\s+(?:therapy\s+)?(?:sessions?|visits?|treatments?)\b",
     r"(?<=chiropractic)\s+(?:sessions?|visits?)\b",
     r"(?<=therapy)\s+(?:sessions?|visits?|treatments?)\b",
@@ -166,7 +169,10 @@ _SCHEDULE = [
     r"(?<![A-Z]\d)(?<!\d-\d),\s*\d{1,2}\s*$",  # a bare count after a comma: "Psychotherapy sessions, 6"
 ]
 _SCHEDULE_RE = re.compile("|".join(f"(?:{p})" for p in _SCHEDULE), re.I)
-_CONTRAST = re.compile(r"\bnon-?\s*contrast(?:ed)?\s+|\b(?:w/\s*(?:and|or)\s*w/o|with\s+(?:and|or|/)\s+without|with\s*/\s*without|w/wo|with(?:out)?|w/o?|and(?:/or)?|or)\s+(?:iv\s+)?(?:contrast|dye|gadolinium)\b(?:\s+(?:and\s+)?(?:with(?:out)?)\s+contrast)?", re.I)
+_CONTRAST = re.compile(
+    r"\bnon-?\s*contrast(?:ed)?\s+|"
+    r"\b(?:w/\s*(?:and|or)\s*w/o|with\s+(?:and|or|/)\s+without|with\s*/\s*without|w/wo|with(?:out)?|w/o?|and(?:/or)?|or)"
+    r"\s+(?:iv\s+)?(?:contrast|dye|gadolinium)\b(?:\s+(?:and\s+)?(?:with(?:out)?)\s+contrast)?", re.I)
 # A parenthesis that spells out an abbreviation already there, or a bracketed aside.
 _ASIDE = re.compile(r"\s*\[[^\]]*\]")
 
@@ -265,9 +271,9 @@ def _looks_like_drug(text: str, category: str | None) -> bool:
         return False
     if category == "pharmaceutical":  # the lexicon placed it ("Norco 10/325 (unknown quantity)")
         return True
-    return bool(re.search(r"\d\s*(?:mg|mcg|%|percent|gm?s?\b|ml\b)|#\s*\d|\b(?:cream|gel|ointment|patch(?:es)?|lotion|tabs?|tablets?|capsules?)\b", text, re.I)) and not re.search(
-        r"\binject\w*|\bblock\b|\bepidural\b", text, re.I
-    )
+    return bool(re.search(r"\d\s*(?:mg|mcg|%|percent|gm?s?\b|ml\b)|#\s*\d|"
+                          r"\b(?:cream|gel|ointment|patch(?:es)?|lotion|tabs?|tablets?|capsules?)\b", text, re.I)) \
+        and not re.search(r"\binject\w*|\bblock\b|\bepidural\b", text, re.I)
 
 
 _NUMBERED_PRODUCT = re.compile(r"^(tylenol(?:\s+with\s+codeine)?\s*(?:no\.?\s*|#\s*)[234])\b", re.I)
@@ -305,9 +311,11 @@ def _one_drug_name(text: str) -> str:
 _RELEASE = re.compile(r"\b(ER|XR|CR|SR|DR|XL|LA|ES|DS)\b")
 
 
-_INGREDIENT = re.compile(r"((?:(?:methyl|trolamine)\s+)?[A-Za-z][A-Za-z-]+(?:\s+(?:HCl|hcl|sodium|sod))?)\s*\d+(?:\.\d+)?\s*(?:%|mg/gm?\b)", re.I)
-_BASE = re.compile(r"\b(?:topical\s+)?(cream|gel|ointment|lotion|patch(?:es)?|solution|spray|liniment|kit|convenience\s+pack|"
-                   r"injection)\b", re.I)
+_INGREDIENT = re.compile(
+    r"((?:(?:methyl|trolamine)\s+)?[A-Za-z][A-Za-z-]+(?:\s+(?:HCl|hcl|sodium|sod))?)"
+    r"\s*\d+(?:\.\d+)?\s*(?:%|mg/gm?\b)", re.I)
+_BASE = re.compile(r"\b(?:topical\s+)?(cream|gel|ointment|lotion|patch(?:es)?|solution|spray|liniment|kit|"
+                   r"convenience\s+pack|injection)\b", re.I)
 
 
 def _compound_name(text: str) -> str | None:
