@@ -98,11 +98,27 @@ class Span(_Model):
     end: int = Field(ge=0)
     source: Literal["rules", "model"] = "rules"
 
+    # Immutable: the rules' cached readings hand out spans, which must not change under them.
+    model_config = ConfigDict(frozen=True)
+
     @model_validator(mode="after")
     def _ordered(self) -> Span:
         if self.end < self.start:
             raise ValueError(f"span end {self.end} is before its start {self.start}")
         return self
+
+    @classmethod
+    def at(cls, start: int, end: int, source: Literal["rules", "model"] = "rules") -> Span:
+        """The span ``[start, end)``: the positional form the rules use."""
+        return cls(start=start, end=end, source=source)
+
+    def shift(self, offset: int) -> Span:
+        """This span moved by ``offset``: from a substring's offsets to the text that holds it."""
+        return Span(start=self.start + offset, end=self.end + offset, source=self.source)
+
+    def of(self, text: str) -> str:
+        """The part of ``text`` this span covers."""
+        return text[self.start:self.end]
 
 
 class ValueSource(StrEnum):

@@ -119,7 +119,7 @@ def test_the_list_stops_where_the_statement_does(text: str, want: list[str]) -> 
 def test_spans_point_at_the_text_as_written() -> None:
     text = "Intro. The diagnoses include cervical strain; right shoulder impingement. Plan: PT."
     for d in _read(text):
-        assert text[d.start:d.end] == d.text
+        assert text[d.span.start:d.span.end] == d.text
 
 
 def test_every_confidence_is_a_probability_and_lower_for_a_symptom_or_a_long_phrase() -> None:
@@ -145,4 +145,4 @@ def test_the_rules_pass_still_takes_text_and_span_only() -> None:
     # The record takes a diagnosis's text and span; form and confidence are added fields.
     d = _read("She is being treated for De Quervain's tenosynovitis. She types.")[0]
     assert (d.text, d.form) == ("De Quervain's tenosynovitis", "treated_for")
-    assert isinstance(d.confidence, float) and d.start < d.end
+    assert isinstance(d.confidence, float) and d.span.start < d.span.end

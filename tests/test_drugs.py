@@ -11,7 +11,7 @@ from llm_extract.rules.drugs import find_drug
 def test_a_brand_resolves_to_its_generic_with_the_span_of_its_words() -> None:
     found = find_drug("Retrospective Zorvolex 35mg #90")
     assert found is not None and found.generic == "Diclofenac"
-    assert "Retrospective Zorvolex 35mg #90"[found.start:found.end] == "Zorvolex"
+    assert "Retrospective Zorvolex 35mg #90"[found.span.start:found.span.end] == "Zorvolex"
     assert found.ids.get("drugbank_id", "").startswith("DB")
 
 

@@ -47,7 +47,7 @@ def test_a_topic_names_its_service_type(line: str, category: Category, drug_clas
     hint = guideline_topic(line)
     assert hint is not None
     assert (hint.category, hint.drug_class) == (category, drug_class)
-    assert line[hint.start:hint.end].strip()  # the span is the topic's own words
+    assert line[hint.span.start:hint.span.end].strip()  # the span is the topic's own words
 
 
 @pytest.mark.parametrize("line", [

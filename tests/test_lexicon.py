@@ -50,7 +50,7 @@ def test_words_that_state_the_category(request_text, category, drug_class, word)
     found = classify(request_text)
     assert found is not None
     assert (found.category, found.drug_class) == (category, drug_class)
-    assert request_text[found.start:found.end].lower().startswith(word.lower().split()[0])
+    assert request_text[found.span.start:found.span.end].lower().startswith(word.lower().split()[0])
 
 
 @pytest.mark.parametrize("request_text", ["Gym membership", "Jamar grip test", "Sit-stand workstation desk x"])

@@ -143,11 +143,11 @@ def score(queries: list[Query], neighbours: list[list[Neighbour]], floor: float,
 def _misspelt(row: LabelledRequest) -> Query | None:
     """The row with the request word that placed it misspelt, where the rules then fail."""
     kind = place(row.request, None)
-    if kind is None or kind.source != "request" or kind.end - kind.start < 5:
+    if kind is None or kind.source != "request" or kind.span.end - kind.span.start < 5:
         return None
-    word = row.request[kind.start:kind.end]
+    word = kind.span.of(row.request)
     middle = len(word) // 2
-    request = row.request[:kind.start] + word[:middle] + word[middle + 1:] + row.request[kind.end:]
+    request = row.request[:kind.span.start] + word[:middle] + word[middle + 1:] + row.request[kind.span.end:]
     again = place(request, None)
     if again is not None and not (again.category is Category.PHARMACEUTICAL and again.drug_class is None):
         return None

@@ -41,8 +41,8 @@ def dev_cases() -> Iterator[tuple[str, list[Diagnosis], list[str]]]:
     """``(name, read, labelled)`` for each dev letter, the summary span found as the rules pass finds it."""
     for fx in load_fixtures(DEFAULT_FIXTURES / "dev"):
         letter = read_letter(fx.letter)
-        start, end = read_rules(letter).summary
-        yield fx.name, read_diagnoses(letter.text, start, end), list(fx.label.diagnoses)
+        summary = read_rules(letter).summary
+        yield fx.name, read_diagnoses(letter.text, summary.start, summary.end), list(fx.label.diagnoses)
 
 
 def written_cases() -> Iterator[tuple[str, list[Diagnosis], list[str]]]:

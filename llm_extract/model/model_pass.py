@@ -97,8 +97,7 @@ def excerpt_of(text: str, rules: RulesResult) -> str:
     """
     if not rules.summary_found:
         return text
-    start, end = rules.summary
-    return text[start:end].strip()
+    return rules.summary.of(text).strip()
 
 
 def _item_lines(record: IMRRecord, indices: list[int], detail: bool) -> str:

@@ -44,7 +44,7 @@ class OpenQuestions:
 
     items: tuple[int, ...]  # 1-based indices of items whose category or drug class is open
     diagnoses: bool
-    summary: tuple[int, int]  # the case summary's span in the letter text
+    summary: Span  # the case summary's span in the letter text
     contested: Mapping[int, Alternative] = field(default_factory=dict)  # 1-based, see RulesResult
 
     @property
@@ -52,7 +52,7 @@ class OpenQuestions:
         return not self.items and not self.diagnoses
 
 
-def open_questions(record: IMRRecord, summary: tuple[int, int],
+def open_questions(record: IMRRecord, summary: Span,
                    contested: Mapping[int, Alternative] | None = None) -> OpenQuestions:
     """The open questions of ``record`` (a rules-only record; ``summary`` its case summary's span).
 
@@ -99,7 +99,7 @@ def render_questions(text: str, record: IMRRecord, q: OpenQuestions) -> str:
     """The user message: only the summary (if diagnoses are open) and the open items."""
     parts = []
     if q.diagnoses:
-        parts.append("<case_summary>\n" + text[q.summary[0]:q.summary[1]].strip() + "\n</case_summary>\n")
+        parts.append("<case_summary>\n" + q.summary.of(text).strip() + "\n</case_summary>\n")
         parts.append('Give "diagnoses".')
     if q.items:
         lines = []
@@ -149,8 +149,7 @@ class _OpenChecks(AnswerBase):
     @classmethod
     def _grounded(cls, v: list[str], info: ValidationInfo) -> list[str]:
         ctx = info.context or {}
-        text, (start, end) = ctx.get("text", ""), ctx.get("summary", (0, 0))
-        summary = Span(start=start, end=end)
+        text, summary = ctx.get("text", ""), ctx.get("summary") or Span.at(0, 0)
         values = [" ".join(d.split()) for d in v if d and d.strip()]
         missing = [d for d in values if locate(text, d, within=summary, whole=False) is None]
         if missing:
@@ -222,7 +221,7 @@ def _merge_open(out: IMRRecord, answer: BaseModel | None, text: str, q: OpenQues
             message=f"the model's diagnosis {dx!r} is not in the case summary; dropped"))
     if answer is None:
         return
-    summary = Span(start=q.summary[0], end=q.summary[1])
+    summary = q.summary
     for dx in getattr(answer, "diagnoses", None) or []:
         if dx.lower() in {d.lower() for d in out.diagnoses}:
             continue
@@ -241,8 +240,7 @@ def _merge_open(out: IMRRecord, answer: BaseModel | None, text: str, q: OpenQues
                 item.drug_class = alternative.drug_class or (
                     label.drug_class if alternative.category is Category.PHARMACEUTICAL else None)
                 if alternative.span:
-                    item.evidence["category"] = Span(start=alternative.span[0], end=alternative.span[1],
-                                                     source="model")
+                    item.evidence["category"] = Span.at(alternative.span.start, alternative.span.end, "model")
                 item.evidence.pop("drug_class", None)
             elif label.category is not item.category:
                 out.warnings.append(ExtractionWarning(

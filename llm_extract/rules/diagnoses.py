@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..record import Span
+
 __all__ = ["Diagnosis", "read_diagnoses"]
 
 
@@ -35,8 +37,7 @@ class Diagnosis:
     """
 
     text: str
-    start: int
-    end: int
+    span: Span
     form: str = "diagnosed_with"
     confidence: float = 1.0
 
@@ -214,7 +215,7 @@ def read_diagnoses(text: str, start: int, end: int) -> list[Diagnosis]:
             key = value.lower()
             if key not in seen and not _NOT_A_CONDITION.search(value):
                 seen.add(key)
-                found.append(Diagnosis(value, a, b, form, _confidence(form, value)))
+                found.append(Diagnosis(value, Span.at(a, b), form, _confidence(form, value)))
     return found
 
 

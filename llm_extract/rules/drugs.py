@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..record import Span
+
 __all__ = ["DrugMatch", "find_drug"]
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,7 @@ class DrugMatch:
     """A drug the dictionary recognised: its generic name and the span of the words named."""
 
     generic: str
-    start: int
-    end: int
+    span: Span
     ids: dict[str, str]
 
 
@@ -138,7 +139,7 @@ def _find_in_table(table: _Table, tokens: list[re.Match[str]]) -> DrugMatch | No
     if not found:
         return None
     first, last, generic, ids = min(found, key=lambda f: f[0])
-    return DrugMatch(generic, tokens[first].start(), tokens[last - 1].end(), ids)
+    return DrugMatch(generic, Span.at(tokens[first].start(), tokens[last - 1].end()), ids)
 
 
 def _find_with_finder(finder: Callable[..., Any], tokens: list[re.Match[str]]) -> DrugMatch | None:
@@ -148,4 +149,4 @@ def _find_with_finder(finder: Callable[..., Any], tokens: list[re.Match[str]]) -
         return None
     data, first, last = min(matches, key=lambda m: m[1])
     ids = {k: str(data[k]) for k in _ID_KEYS if data.get(k)}
-    return DrugMatch(str(data.get("name") or ""), tokens[first].start(), tokens[last - 1].end(), ids)
+    return DrugMatch(str(data.get("name") or ""), Span.at(tokens[first].start(), tokens[last - 1].end()), ids)

@@ -16,11 +16,11 @@ first by :mod:`lexicon`, or the model decide then.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import ConfigError
-from ..record import Category, DrugClass
+from ..record import Category, DrugClass, Span
 from .lexicon import Classification, classify
 from .vocabularies import load_vocabulary
 
@@ -33,8 +33,7 @@ class TopicHint:
 
     category: Category
     drug_class: DrugClass | None
-    start: int
-    end: int
+    span: Span
 
 
 def _t(alternation: str) -> re.Pattern[str]:
@@ -87,11 +86,11 @@ def guideline_topic(maximus: str | None) -> TopicHint | None:
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue  # a topic already read ("NSAIDs, GI symptoms" is not also "NSAIDs")
             taken.append((m.start(), m.end()))
-            hints.append(TopicHint(category, drug_class, m.start(), m.end()))
+            hints.append(TopicHint(category, drug_class, Span.at(m.start(), m.end())))
     kinds = {(h.category, h.drug_class) for h in hints}
     if len(kinds) != 1:
         return None
-    return min(hints, key=lambda h: h.start)
+    return min(hints, key=lambda h: h.span.start)
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,7 @@ class Placement:
     category: Category
     drug_class: DrugClass | None
     source: str
-    start: int  # the deciding words' span, in the request or in the guideline line
-    end: int
+    span: Span  # the deciding words' span, in the request or in the guideline line
     alternative: TopicHint | None = None
     via: str = "words"
     topic_agrees: bool = False
@@ -128,22 +126,24 @@ def place(request: str, maximus: str | None) -> Placement | None:
     if topic is not None and (kind is None or (
             kind.category is topic.category and (kind.drug_class is None or kind.residual)
             and topic.drug_class is not None)):
-        return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end, via="topic",
+        return Placement(topic.category, topic.drug_class, "guideline", topic.span, via="topic",
                          topic_agrees=kind is not None)
     via = "words"
     if kind is None or kind.drug_class is None:
         words = kind
         kind = classify(request) or kind
-        if kind is not None and (words is None or (kind.category, kind.drug_class) != (words.category, words.drug_class)):
+        # The dictionary answered only where it says more than the word lists did.
+        if kind is not None and (words is None
+                                 or (kind.category, kind.drug_class) != (words.category, words.drug_class)):
             via = "dictionary"
         if topic is not None and kind is not None and kind.category is topic.category and kind.residual \
                 and topic.drug_class is not None:
-            return Placement(topic.category, topic.drug_class, "guideline", topic.start, topic.end, via="topic",
+            return Placement(topic.category, topic.drug_class, "guideline", topic.span, via="topic",
                              topic_agrees=True)
     if kind is None:
         return None
     alternative = topic if topic is not None and topic.category is not kind.category else None
     agrees = topic is not None and topic.category is kind.category and (
         kind.drug_class is None or topic.drug_class in (None, kind.drug_class))
-    return Placement(kind.category, kind.drug_class, "request", kind.start, kind.end, alternative, via=via,
+    return Placement(kind.category, kind.drug_class, "request", kind.span, alternative, via=via,
                      topic_agrees=agrees)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from ..record import Span
 from .vocab import DECISION_LINE_WORD, STRENGTH, decision_of, label
 
 __all__ = ["RawItem", "Contest", "read_items", "decision_lines", "contests", "guideline_sources", "read_strength",
@@ -27,11 +28,11 @@ __all__ = ["RawItem", "Contest", "read_items", "decision_lines", "contests", "gu
 
 @dataclass
 class RawItem:
-    """One item's values as ``(value, start, end)`` triples into the normalised text."""
+    """One item's values as ``(value, span)`` pairs, the spans into the normalised text."""
 
-    request: tuple[str, int, int]
-    decision: tuple[str, int, int]
-    fields: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    request: tuple[str, Span]
+    decision: tuple[str, Span]
+    fields: dict[str, tuple[str, Span]] = field(default_factory=dict)
 
 
 _INTRO = re.compile(r"set\s+forth\s+below:?[ ]*\n", re.I)
@@ -57,12 +58,12 @@ def _collapse(s: str) -> str:
     return " ".join(s.split())
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[str, int, int]:
+def _trimmed(text: str, start: int, end: int) -> tuple[str, Span]:
     """The whitespace-collapsed value of ``text[start:end]`` and its span without edges."""
     chunk = text[start:end]
     lead = len(chunk) - len(chunk.lstrip())
     start, end = start + lead, start + len(chunk.rstrip())
-    return _collapse(text[start:end]), start, end
+    return _collapse(text[start:end]), Span.at(start, end)
 
 
 def _paragraph_start(text: str, pos: int, floor: int) -> int:
@@ -90,7 +91,7 @@ def _paragraph_start(text: str, pos: int, floor: int) -> int:
     return start
 
 
-def _request(text: str, start: int, end: int) -> tuple[str, int, int]:
+def _request(text: str, start: int, end: int) -> tuple[str, Span]:
     for lead in _REQUEST_LEADS:
         found = None
         for m in lead.finditer(text, start, end):
@@ -326,7 +327,7 @@ def read_items(text: str, section_start: int) -> list[RawItem]:
         body_end = starts[i + 1] if i + 1 < len(marks) else len(text)
         req = _request(text, starts[i], m.start())
         decision = decision_of(m.group(1))
-        item = RawItem(request=req, decision=(decision, m.start(1), m.end(1)))
+        item = RawItem(request=req, decision=(decision, Span.at(m.start(1), m.end(1))))
         hits = sorted(
             (lm.start(), lm.end(), name)
             for name, pattern in _LABELS.items()
@@ -391,8 +392,8 @@ _LEADING_COUNT = re.compile(
 _PACKAGE_SIZE = re.compile(r"^\d+(?:\.\d+)?\s*(?:g|gm|grams?|ml)$", re.I)
 
 
-def read_strength(request: str) -> tuple[str, int, int] | None:
-    """The strength the request states plainly ("20mg", "7.5-325mg"), with its offsets."""
+def read_strength(request: str) -> tuple[str, Span] | None:
+    """The strength the request states plainly ("20mg", "7.5-325mg"), with its span in ``request``."""
     hits = list(STRENGTH.finditer(request))
     # A bare weight after a percentage ("5% 106.32gm") is the package size, not a strength.
     if any("%" in h.group(1) for h in hits):
@@ -405,11 +406,11 @@ def read_strength(request: str) -> tuple[str, int, int] | None:
         # ("Flurbiprofen 20%/Baclofen 5%") are joined with "/".
         between = request[prev.end(1): h.start(1)]
         value += (" " if not between.strip() else "/") + re.sub(r"\s+", "", h.group(1))
-    return value, hits[0].start(1), hits[-1].end(1)
+    return value, Span.at(hits[0].start(1), hits[-1].end(1))
 
 
-def read_quantity(request: str) -> tuple[int, int, int] | None:
-    """The count the request states plainly ("#60", "QTY: 2", "12 sessions"), with offsets."""
+def read_quantity(request: str) -> tuple[int, Span] | None:
+    """The count the request states plainly ("#60", "QTY: 2", "12 sessions"), with its span in ``request``."""
     for pattern in [*_QTY_PATTERNS, _LEADING_COUNT]:
         found = list(pattern.finditer(request))
         if len({f.group(1).lower() for f in found}) > 1:
@@ -417,5 +418,5 @@ def read_quantity(request: str) -> tuple[int, int, int] | None:
         m = found[0] if found else None
         if m:
             word = m.group(1).lower()
-            return (int(word) if word.isdigit() else _WORD_NUMBERS[word]), m.start(1), m.end(1)
+            return (int(word) if word.isdigit() else _WORD_NUMBERS[word]), Span.at(m.start(1), m.end(1))
     return None

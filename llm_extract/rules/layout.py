@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ..record import Span
 from .dates import DATE_PATTERN, parse_date
 from .vocab import SEX_WORD, SEX_WORDS, label
 
@@ -22,8 +23,7 @@ class Found:
     """A value and the span of text it was read from."""
 
     value: object
-    start: int
-    end: int
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -96,16 +96,16 @@ def read_header(text: str, sections: Sections) -> dict[str, Found]:
     found: dict[str, Found] = {}
     m = _CASE.search(head)
     if m:
-        found["case_number"] = Found(m.group(1), m.start(1), m.end(1))
+        found["case_number"] = Found(m.group(1), Span.at(m.start(1), m.end(1)))
     for field, pattern in _HEADER_DATES.items():
         m = re.search(rf"\b{pattern}:\s*({_NUMERIC_DATE})", head)
         if m:
             value = parse_date(m.group(1))
             if value is not None:
-                found[field] = Found(value, m.start(1), m.end(1))
+                found[field] = Found(value, Span.at(m.start(1), m.end(1)))
     m = _PRIORITY.search(head)
     if m:
-        found["priority"] = Found(m.group(1).capitalize(), m.start(1), m.end(1))
+        found["priority"] = Found(m.group(1).capitalize(), Span.at(m.start(1), m.end(1)))
     return found
 
 
@@ -133,7 +133,7 @@ def _value_after(label: re.Pattern[str], text: str, start: int, end: int) -> Fou
     stop = _VALUE_STOP.search(text, m.end(), end)
     value_end = stop.start() if stop else end
     raw = text[m.end(): value_end]
-    return Found(raw, m.end(), m.end() + len(raw.rstrip()))
+    return Found(raw, Span.at(m.end(), m.end() + len(raw.rstrip())))
 
 
 def _split_list(found: Found) -> list[Found]:
@@ -145,8 +145,8 @@ def _split_list(found: Found) -> list[Found]:
         stripped = part.strip()
         if not stripped:
             continue
-        start = found.start + m.start() + (len(part) - len(part.lstrip()))
-        out.append(Found(" ".join(stripped.split()), start, start + len(stripped)))
+        start = m.start() + (len(part) - len(part.lstrip()))
+        out.append(Found(" ".join(stripped.split()), Span.at(start, start + len(stripped)).shift(found.span.start)))
     return out
 
 
@@ -184,15 +184,15 @@ def read_patient(text: str, sections: Sections) -> dict[str, Found]:
     if m:
         age = int(m.group(1))
         if 0 < age <= 120:
-            found["age"] = Found(age, m.start(1), m.end(1))
+            found["age"] = Found(age, Span.at(m.start(1), m.end(1)))
         s = _SEX_AFTER_AGE.match(text, m.end(), min(end, m.end() + 60))
         if s:
-            found["sex"] = Found(SEX_WORDS[s.group(1).lower()], s.start(1), s.end(1))
+            found["sex"] = Found(SEX_WORDS[s.group(1).lower()], Span.at(s.start(1), s.end(1)))
     if "sex" not in found:
         # "The injured worker is a female who..." states the sex without an age.
         s = _SEX_ONLY.search(text, start, min(end, start + 600))
         if s:
-            found["sex"] = Found(SEX_WORDS[s.group(1).lower()], s.start(1), s.end(1))
+            found["sex"] = Found(SEX_WORDS[s.group(1).lower()], Span.at(s.start(1), s.end(1)))
     return found
 
 
@@ -210,4 +210,4 @@ def read_injury_date(text: str, sections: Sections, pivot_year: int | None = Non
     if not m:
         return None
     value: dt.date | None = parse_date(m.group(1), pivot_year=pivot_year)
-    return Found(value, m.start(1), m.end(1)) if value else None
+    return Found(value, Span.at(m.start(1), m.end(1))) if value else None

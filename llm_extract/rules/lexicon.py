@@ -13,12 +13,12 @@ left to the model.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
-from ..record import Category, DrugClass
-from .drugs import find_drug
+from ..record import Category, DrugClass, Span
 from .clauses import without_trailing_clause
+from .drugs import find_drug
 from .vocab import doses
 from .vocabularies import load_vocabulary
 
@@ -31,8 +31,7 @@ class Classification:
 
     category: Category
     drug_class: DrugClass | None
-    start: int
-    end: int
+    span: Span
     #: The class is ``other`` only because the drug is known and is in none of the classes:
     #: a weaker answer than a listed drug's, which a guideline topic may refine.
     residual: bool = False
@@ -126,7 +125,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
     return a[i + (len(a) == len(b)):] == b[i + 1:]
 
 
-def _misspelled_drug(text: str) -> tuple[DrugClass, int, int] | None:
+def _misspelled_drug(text: str) -> tuple[DrugClass, Span] | None:
     """A long drug name written one letter off ("Cyclobenzaprin", "Gabapentine"), as clerks do.
 
     Only names of seven letters or more: shorter ones sit one letter from other words.
@@ -135,7 +134,7 @@ def _misspelled_drug(text: str) -> tuple[DrugClass, int, int] | None:
         word = m.group(0).lower()
         for term, cls in _SINGLE_WORD_DRUGS.items():
             if word != term and word[0] == term[0] and _one_edit_apart(word, term):
-                return cls, m.start(), m.end()
+                return cls, Span.at(m.start(), m.end())
     return None
 
 
@@ -155,9 +154,8 @@ def _dictionary_drug(text: str, offset: int, topical: bool) -> Classification | 
     if cls is None:
         # The schema's classes are closed: a drug the dictionary knows that is in none of
         # them is "other" (an anticoagulant, an antibiotic). A guideline topic may refine it.
-        return Classification(Category.PHARMACEUTICAL, DrugClass.OTHER, offset + found.start, offset + found.end,
-                              residual=True)
-    return Classification(Category.PHARMACEUTICAL, cls, offset + found.start, offset + found.end)
+        return Classification(Category.PHARMACEUTICAL, DrugClass.OTHER, found.span.shift(offset), residual=True)
+    return Classification(Category.PHARMACEUTICAL, cls, found.span.shift(offset))
 
 
 @lru_cache(maxsize=8192)  # a corpus repeats its requests and guideline lines
@@ -194,7 +192,7 @@ def _classify(request: str, dictionary: bool) -> Classification | None:
     text = request[offset:]
 
     def hit(category: Category, m: re.Match[str], drug_class: DrugClass | None = None) -> Classification:
-        return Classification(category, drug_class, offset + m.start(), offset + m.end())
+        return Classification(category, drug_class, Span.at(offset + m.start(), offset + m.end()))
 
     shot = _SHOT.search(text)
     if shot and not _TARGET.search(text):
@@ -229,10 +227,10 @@ def _classify(request: str, dictionary: bool) -> Classification | None:
         return known
     near = _misspelled_drug(text)
     if near is not None:
-        cls, start, end = near
+        cls, span = near
         if cls not in _SYSTEMIC_PATCH and (topical or _PERCENT.search(text)):
             cls = DrugClass.TOPICAL
-        return Classification(Category.PHARMACEUTICAL, cls, offset + start, offset + end)
+        return Classification(Category.PHARMACEUTICAL, cls, span.shift(offset))
     found = doses(text)
     if found:
         strength = found[0]

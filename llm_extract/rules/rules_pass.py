@@ -60,10 +60,6 @@ _IMR_MARKERS = re.compile(
 )
 
 
-def _span(start: int, end: int) -> Span:
-    return Span(start=start, end=end)
-
-
 @dataclass(frozen=True)
 class RulesResult:
     """What the rules pass hands on: the record, and where the letter's case summary is.
@@ -73,7 +69,7 @@ class RulesResult:
     """
 
     record: IMRRecord
-    summary: tuple[int, int]  # the case summary's span, or the text before the issues if no heading
+    summary: Span  # the case summary's span, or the text before the issues if no heading
     summary_found: bool  # whether the letter has a "CLINICAL CASE SUMMARY" heading
     #: Items (1-based) whose request words and guideline topic name different categories:
     #: the record keeps the words' answer, and this is the topic's, for the model to weigh.
@@ -86,7 +82,7 @@ class Alternative:
 
     category: Category
     drug_class: DrugClass | None
-    span: tuple[int, int] | None  # the topic's words in the letter text
+    span: Span | None  # the topic's words in the letter text
 
 
 def extract_rules(letter: Letter) -> IMRRecord:
@@ -128,29 +124,29 @@ def read_rules(letter: Letter) -> RulesResult:
     header = read_header(text, sections)
     for name, found in header.items():
         setattr(record, name, Priority(str(found.value)) if name == "priority" else found.value)
-        evidence[name] = _span(found.start, found.end)
+        evidence[name] = found.span
 
     if record.date_of_injury is None:
         pivot = record.decision_date.year if record.decision_date else None
         injury = read_injury_date(text, sections, pivot_year=pivot)
         if injury:
             record.date_of_injury = injury.value  # type: ignore[assignment]  # Found.value is object; this one a date
-            evidence["date_of_injury"] = _span(injury.start, injury.end)
+            evidence["date_of_injury"] = injury.span
 
     for name, entries in read_credentials(text, sections).items():
         setattr(record.reviewer, name, [str(e.value) for e in entries])
         for i, e in enumerate(entries):
-            evidence[f"reviewer.{name}.{i}"] = _span(e.start, e.end)
+            evidence[f"reviewer.{name}.{i}"] = e.span
 
     for name, found in read_patient(text, sections).items():
         setattr(record.patient, name, found.value)
-        evidence[f"patient.{name}"] = _span(found.start, found.end)
+        evidence[f"patient.{name}"] = found.span
 
     summary_start = sections.summary if sections.summary >= 0 else 0
     summary_end = sections.issues if sections.issues > summary_start else len(text)
     for i, dx in enumerate(read_diagnoses(text, summary_start, summary_end)):
         record.diagnoses.append(dx.text)
-        evidence[f"diagnoses.{i}"] = _span(dx.start, dx.end)
+        evidence[f"diagnoses.{i}"] = dx.span
         record.confidence[f"diagnoses.{i}"] = diagnosis_confidence(dx)
 
     contested: dict[int, Alternative] = {}
@@ -180,7 +176,7 @@ def read_rules(letter: Letter) -> RulesResult:
         ))
     _header_warnings(record, text, sections)
     record.needs_review = needs_review(record)
-    return RulesResult(record=record, summary=(summary_start, summary_end), summary_found=sections.summary >= 0,
+    return RulesResult(record=record, summary=Span.at(summary_start, summary_end), summary_found=sections.summary >= 0,
                        contested=contested)
 
 
@@ -256,15 +252,15 @@ def _header_warnings(record: IMRRecord, text: str, sections: Sections) -> None:
         record.warnings.append(ExtractionWarning(code="unreadable_header", field=name, message=message))
 
 
-def _locate(text: str, start: int, end: int, value: str, sub: tuple[int, int]) -> tuple[int, int] | None:
-    """Where ``value[sub[0]:sub[1]]`` stands in ``text[start:end]``, ``value`` being that span collapsed.
+def _locate(text: str, within: Span, value: str, sub: Span) -> Span | None:
+    """Where ``value[sub.start:sub.end]`` stands in ``text``, ``value`` being ``within`` collapsed.
 
     A field's value is its text with whitespace runs collapsed to one space (line breaks
     included), so the offsets are mapped back by one walk over the span: no search.
     """
     positions: list[int] = []  # positions[i]: where the value's i-th character is in text
     in_space = True  # leading whitespace is not in the value
-    for i in range(start, end):
+    for i in range(within.start, within.end):
         if text[i].isspace():
             if not in_space:
                 positions.append(i)
@@ -272,10 +268,10 @@ def _locate(text: str, start: int, end: int, value: str, sub: tuple[int, int]) -
         else:
             positions.append(i)
             in_space = False
-    if sub[1] > len(positions) or sub[0] >= sub[1] or value[sub[0]:sub[1]] != "".join(
-            " " if text[p].isspace() else text[p] for p in positions[sub[0]:sub[1]]):
+    if sub.end > len(positions) or sub.start >= sub.end or sub.of(value) != "".join(
+            " " if text[p].isspace() else text[p] for p in positions[sub.start:sub.end]):
         return None
-    return positions[sub[0]], positions[sub[1] - 1] + 1
+    return Span.at(positions[sub.start], positions[sub.end - 1] + 1)
 
 
 def _item(text: str, raw: RawItem, letter_keys: tuple[str, str]) -> tuple[Item, Alternative | None, str | None]:
@@ -285,54 +281,51 @@ def _item(text: str, raw: RawItem, letter_keys: tuple[str, str]) -> tuple[Item, 
     topic: ``"words"`` or ``"topic"`` where the nearest labelled requests side with one, else
     ``None`` (the contest stays open for the model).
     """
-    request, req_start, req_end = raw.request
+    request, req = raw.request
     decision = Decision(raw.decision[0])
-    evidence = {
-        "request": _span(req_start, req_end),
-        "decision": _span(raw.decision[1], raw.decision[2]),
-    }
+    evidence = {"request": req, "decision": raw.decision[1]}
     values: dict[str, object] = {}
-    for name, (value, start, end) in raw.fields.items():
+    for name, (value, span) in raw.fields.items():
         values[name] = value
-        evidence[name] = _span(start, end)
-    chunk = text[req_start:req_end]
+        evidence[name] = span
+    chunk = req.of(text)
     maximus = raw.fields.get("maximus_guideline")
     kind = place(request, maximus[0] if maximus else None)
     kind_span = alternative = None
     if kind is not None and kind.source == "request":
         # The request span maps one to one onto the collapsed request: normalised text has single spaces.
-        kind_span = (req_start + kind.start, req_start + kind.end)
+        kind_span = kind.span.shift(req.start)
     elif kind is not None:
         # Here and below kind came from the MAXIMUS text, so maximus is set.
-        kind_span = _locate(text, maximus[1], maximus[2], maximus[0], (kind.start, kind.end))  # type: ignore[index]  # above
+        kind_span = _locate(text, maximus[1], maximus[0], kind.span)  # type: ignore[index]  # above
     if kind is not None and kind.alternative is not None:
         topic = kind.alternative
         alternative = Alternative(topic.category, topic.drug_class,
-                                  _locate(text, maximus[1], maximus[2], maximus[0], (topic.start, topic.end)))  # type: ignore[index]  # above
+                                  _locate(text, maximus[1], maximus[0], topic.span))  # type: ignore[index]  # above
     placed = _placed(kind, alternative, vote(request, exclude_letter=letter_keys))
     treatment = treatment_name(request, placed.category.value if placed.category else None)
     if treatment:
         values["treatment"] = treatment
-        evidence["treatment"] = _span(req_start, req_end)
+        evidence["treatment"] = req
     strength = read_strength(chunk)
     if strength:
         values["strength"] = strength[0]
-        evidence["strength"] = _span(req_start + strength[1], req_start + strength[2])
+        evidence["strength"] = strength[1].shift(req.start)
     quantity = read_quantity(chunk)
     if quantity:
         values["quantity"] = quantity[0]
-        evidence["quantity"] = _span(req_start + quantity[1], req_start + quantity[2])
+        evidence["quantity"] = quantity[1].shift(req.start)
     if placed.category is not None:
         values["category"] = placed.category
         values["drug_class"] = placed.drug_class
         if placed.settled == "topic" and alternative is not None and alternative.span:
-            evidence["category"] = _span(*alternative.span)
+            evidence["category"] = alternative.span
         elif placed.category_source is ValueSource.NEIGHBOURS:
-            evidence["category"] = _span(req_start, req_end)
+            evidence["category"] = req
         elif kind_span:
-            evidence["category"] = _span(*kind_span)
+            evidence["category"] = kind_span
         if placed.class_source is ValueSource.NEIGHBOURS and placed.drug_class is not None:
-            evidence["drug_class"] = _span(req_start, req_end)
+            evidence["drug_class"] = req
     confidence = {
         "treatment": treatment_confidence(request, treatment, placed.category, exclude_letter=letter_keys),
         "category": placed.category_conf,
