@@ -10,6 +10,39 @@ import pytest
 
 from llm_extract.rules.treatment import treatment_name
 
+# One request per lead-in group of vocab/treatment.toml and clause group of vocab/clauses.toml,
+# written here from the groups' own comments, so a word lost in moving them would show.
+WORD_LIST_CASES = [
+    ("Labs to include: CBC", "diagnostic", "CBC"),                                   # colon_label
+    ("Prospective request for lumbar MRI", "diagnostic", "Lumbar MRI"),              # timing
+    ("Retro: Tramadol 50mg #60", None, "Tramadol"),                                  # short_timing
+    ("Request for authorisation of Cervical epidural steroid injection", "injection",
+     "Cervical epidural steroid injection"),                                         # authorization
+    ("Durable medical equipment: Cane", "durable_medical_equipment", "Cane"),        # label
+    ("Dates of service 1/2/2015 - 3/4/2015: Naproxen 550mg #60", None, "Naproxen"),  # date_of_service
+    ("Blood work - CMP", "diagnostic", "CMP"),                                       # lab_label
+    ("3 tubes of Voltaren gel 1%", None, "Voltaren gel"),                            # container
+    ("Decision for Rental of TENS unit", "durable_medical_equipment", "TENS unit"),  # sequence
+    ("Third epidural steroid injection", "injection", "Epidural steroid injection"),  # ordinal
+    ("Treatments of acupuncture", None, "Acupuncture"),                              # session
+    ("Post-op Keflex 500mg #20", None, "Keflex"),                                    # post_op_service (a drug)
+    ("Urine drug screen to confirm compliance", "diagnostic", "Urine drug screen"),  # purpose_verb
+    ("Cane for home use", "durable_medical_equipment", "Cane"),                      # setting
+    ("Home health care with a licensed vocational nurse", None, "Home health care"),  # credential
+    ("Knee arthroscopy as an inpatient", "surgery", "Knee arthroscopy"),             # patient_setting
+    ("Physical therapy as directed", None, "Physical therapy"),                      # direction
+    ("Psychotherapy per the progress reports", None, "Psychotherapy"),               # paper
+    ("Home health aide with grooming", None, "Home health aide"),                    # daily_living
+    ("TENS unit with garments", "durable_medical_equipment", "TENS unit"),           # accessory
+    ("Hospital bed consisting of rails", "durable_medical_equipment", "Hospital bed"),  # introducer
+]
+
+
+@pytest.mark.parametrize("request_text, category, expected", WORD_LIST_CASES)
+def test_word_list_lead_ins_and_clauses(request_text: str, category: str | None, expected: str) -> None:
+    assert treatment_name(request_text, category) == expected
+
+
 CASES = [
     # drugs: strength, quantity, dosage form and directions go; brand, salt, release form stay
     ("Baclofen 10mg #90", None, "Baclofen"),

@@ -82,7 +82,7 @@ def test_term_syntax(term: str, reads: list[str], misses: list[str]) -> None:
 
 def test_every_shipped_vocabulary_loads() -> None:
     names = sorted(path.stem for path in vocab_dir().glob("*.toml"))
-    assert {"drugs", "categories", "guideline_topics", "body_parts"} <= set(names)
+    assert {"drugs", "categories", "guideline_topics", "body_parts", "treatment", "clauses"} <= set(names)
     for name in names:
         vocabulary = load_vocabulary(name)
         assert vocabulary.groups
@@ -96,3 +96,20 @@ def test_a_category_is_defined_once() -> None:
     categories = load_vocabulary("categories")
     assert "SNF" in categories["home_health"].early_terms
     assert "SNF" not in categories["home_health"].terms
+
+
+@pytest.mark.parametrize("name, module", [("treatment", "treatment.py"), ("clauses", "clauses.py")])
+def test_every_treatment_and_clause_group_is_read(name: str, module: str) -> None:
+    """A group added to treatment.toml or clauses.toml that no rule reads would match nothing, silently."""
+    source = (Path(__file__).resolve().parents[1] / "llm_extract" / "rules" / module).read_text(encoding="utf-8")
+    read = set(re.findall(r"""_words\(['"](\w+)['"]\)""", source))
+    assert read == set(load_vocabulary(name).groups)
+
+
+def test_a_lead_in_term_reads_its_spellings() -> None:
+    """The lead-in terms say "pre-op" with or without its hyphen and space, and a plural lab."""
+    pattern = re.compile(load_vocabulary("treatment")["lab_label"].regex() + r"$", re.I)
+    for text in ("Pre-op labs", "preop lab", "pre op labs", "Pre-operative labs", "laboratory studies", "blood  work"):
+        assert pattern.match(text), text
+    for text in ("post-op labs", "pre-opp labs", "bloodwork"):
+        assert not pattern.match(text), text

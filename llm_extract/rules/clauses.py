@@ -15,12 +15,21 @@ from __future__ import annotations
 import re
 
 from .vocab import BODY_PART
+from .vocabularies import load_vocabulary
 
 __all__ = ["without_trailing_clause", "drop_trailing", "drop_appended", "drop_purpose"]
 
+_WORDS = load_vocabulary("clauses")  # vocab/clauses.toml
+
+
+def _words(group: str) -> str:
+    """The words of one group of vocab/clauses.toml, as one alternation without boundaries."""
+    return _WORDS[group].regex()
+
+
 # What a consultation or visit is for is not its name ("Referral to a spine surgeon for surgical
 # consultation", "Consult with a hip specialist to evaluate for arthroplasty").
-_CONSULT_HEAD = re.compile(r"\b(?:consult\w*|referrals?|visits?|follow[- ]?ups?)\b", re.I)
+_CONSULT_HEAD = re.compile(rf"\b{_words('consult_head')}\b", re.I)
 _PURPOSE = re.compile(r"\s+(?:for|to\s+(?:(?:an?\s+)?evaluat\w*|assess\w*|discuss\w*|determine|rule\s+out))\b", re.I)
 
 
@@ -39,21 +48,17 @@ def drop_purpose(text: str) -> str:
 # What follows a service's name and is not its name: what it is for, who gives it, where,
 # and when ("Urine drug screen to monitor compliance", "Home health aide for assistance with
 # activities of daily living", "Nursing care by a registered nurse", "Chest x-ray, pre-operative").
-_PURPOSE_VERBS = (r"rule\s+out|r/o|monitor|assess|evaluate|determine|check|confirm|address|treat|help|improve|"
-                  r"reduce|manage|control|assist|prevent|allow|increase|decrease|relieve|diagnose|facilitate|wean|"
-                  r"return|restore|maintain|aid|include")
+# The words are in vocab/clauses.toml; which words come before and after them is here.
 _TRAILING = re.compile(
-    rf",?\s+(?:to\s+(?:{_PURPOSE_VERBS})\b|r/o\b|(?:prior\s+to|following|after|before)\s+(?!the\s+(?:first|second))"
-    r"|in-office\b|in\s+(?:the\s+)?(?:office|clinic)\b|at\s+home\b|(?:for\s+)?home\s+use\b"
-    r"|by\s+(?:a|an|the)\s+|with\s+(?:a|an)\s+(?:certified|licensed|registered)\b|round[- ]trips?\b"
-    r"|as\s+(?:an?\s+)?(?:outpatient|inpatient)\b|as\s+(?:recommended|requested|prescribed|ordered|directed|needed)\b"
-    r"|as\s+part\s+of\b|performed\b|per\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}/\d{2,4}\s+)?(?:report|RFA|request|order|"
-    r"PR-?2|note|progress\s+report|evaluation|recommendation)s?\b)"
+    rf",?\s+(?:to\s+{_words('purpose_verb')}\b|r/o\b|{_words('timing_preposition')}\s+(?!the\s+(?:first|second))"
+    rf"|{_words('setting')}\b"
+    rf"|by\s+(?:a|an|the)\s+|with\s+(?:a|an)\s+{_words('credential')}\b|round[- ]trips?\b"
+    rf"|as\s+(?:an?\s+)?{_words('patient_setting')}\b|as\s+{_words('direction')}\b"
+    r"|as\s+part\s+of\b|performed\b|per\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}/\d{2,4}\s+)?"
+    rf"{_words('paper')}s?\b)"
     r"|,\s*(?:pre|post)-?\s*op(?:erative(?:ly)?)?\s*$|\s+s/p\b"
     # what an aide helps with is what the aide is for ("Home health aide assistance with bathing")
-    r"|,?\s+with\s+(?:(?:his|her|the|all|basic)\s+)?(?:adls?|iadls?|activities\s+of\s+daily\s+living|bathing|"
-    r"grooming|dressing|toileting|hygiene|personal\s+(?:care|hygiene)|housekeeping|household|chores|meal\s+prep\w*|"
-    r"cooking|cleaning|errands|shopping|transfers)\b"
+    rf"|,?\s+with\s+(?:(?:his|her|the|all|basic)\s+)?{_words('daily_living')}\b"
     r"|,?\s*\(?(?:established|new)(?:\s+patient)?\)?(?=\s*(?:,|level\b|$))|,?\s+level\s+[1-5]\b",
     re.I,
 )
@@ -62,8 +67,7 @@ _FOR_BODY = re.compile(rf",?\s+for\s+(?:the\s+)?{BODY_PART}\b", re.I)
 # A head whose object follows "for": "Referral for physical therapy", "Evaluation for a program".
 _FOR_HEAD = re.compile(r"^(?:\w+\s+){0,1}(?:referral|consult\w*|evaluation|request|authori[sz]ation|approval)$", re.I)
 _ACCESSORIES = re.compile(
-    r"\s*(?:,\s*|\s+(?:with|and|including|plus)\s+)(?:\w+\s+){0,2}(?:supplies|electrodes|batteries|pads?|wraps?|"
-    r"garments?|leads|accessories)\b.*$",
+    rf"\s*(?:,\s*|\s+(?:with|and|including|plus)\s+)(?:\w+\s+){{0,2}}{_words('accessory')}\b.*$",
     re.I,
 )
 _ACCESSORY_ASIDE = re.compile(r"\s*\((?=[^()]*\b(?:electrodes|batteries|supplies|pads)\b)[^()]*\)", re.I)
@@ -74,7 +78,7 @@ _ACCESSORY_ASIDE = re.compile(r"\s*\((?=[^()]*\b(?:electrodes|batteries|supplies
 # "including", "consisting of" or "plus", and a closing parenthesis of details ("Hospital bed
 # (semi-electric, with rails)"). A one-word parenthesis may be the service's other name
 # ("Sleep study (polysomnogram)") and stays; "with" is kept ("Acupuncture with Capsaicin patch").
-_APPENDED = re.compile(r"\s+[-\u2013\u2014]\s+.*$|\s*[:;]\s+.*$|,?\s+(?:including|consisting\s+of|plus)\s+.*$", re.I)
+_APPENDED = re.compile(rf"\s+[-\u2013\u2014]\s+.*$|\s*[:;]\s+.*$|,?\s+{_words('introducer')}\s+.*$", re.I)
 _DETAIL_PAREN = re.compile(r"\s*\((?=[^()]*(?:,|\d|\s))[^()]*\)\s*$")
 
 

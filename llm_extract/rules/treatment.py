@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from .clauses import drop_appended, drop_purpose, drop_trailing
 from .vocab import BODY_PART
+from .vocabularies import load_vocabulary
 
 __all__ = ["treatment_name", "KEEPS_BODY_PART"]
 
@@ -32,30 +33,39 @@ _NUM_WORDS = (
 )
 _NUM = rf"(?:\d+(?:\.\d+)?(?:\s*-\s*\d+)?|{_NUM_WORDS})"
 
-# Lead-ins that say how or when the item was asked for, not what it is.
+
+_WORDS = load_vocabulary("treatment")  # vocab/treatment.toml
+
+
+def _words(group: str) -> str:
+    """The words of one group of vocab/treatment.toml, as one alternation without boundaries."""
+    return _WORDS[group].regex()
+
+
+_DATE_OF_SERVICE = _words("date_of_service")
+
+# Lead-ins that say how or when the item was asked for, not what it is. Their words are in
+# vocab/treatment.toml; the order in which they are tried, and what follows each, is here.
 _LEADS = [
-    r"associated\s+surgical\s+services?\s*:",
-    r"(?:retrospective(?:ly)?|prospective)(?:\s+request(?:\s+for)?)?\s*:?",
-    r"request\s+for\s+authori[sz]ation\s+(?:of|for)\b",
-    r"(?:medications?|dme|durable\s+medical\s+equipment|request|item|rfa|rx|service|procedure)\s*(?::|\s-)",
-    r"retro\s*:?",
-    r"\(\s*(?:dos|dates?\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}\s*\)",
-    r"decision\s+(?:for|on)\b",
-    r"(?:dos|dates?\s+of\s+service)\s*:?\s*\d{1,2}/\d{1,2}/\d{2,4}(?:\s*(?:-|to|through)\s*\d{1,2}/\d{1,2}/\d{2,4})?\s*:",
-    r"pre-?\s*op(?:erative)?\s+labs?\s*(?::|-)",
-    r"labs?\s+to\s+include\s*:",
-    r"(?:labs?|lab(?:oratory)?\s+(?:work|testing|tests?|studies)|blood\s+work)\s*(?::|-)",
+    rf"{_words('colon_label')}\s*:",
+    rf"{_words('timing')}(?:\s+request(?:\s+for)?)?\s*:?",
+    rf"{_words('authorization')}\s+(?:of|for)\b",
+    rf"{_words('label')}\s*(?::|\s-)",
+    rf"{_words('short_timing')}\s*:?",
+    rf"\(\s*{_DATE_OF_SERVICE}\s*:?\s*\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\s*\)",
+    rf"{_DATE_OF_SERVICE}\s*:?\s*\d{{1,2}}/\d{{1,2}}/\d{{2,4}}(?:\s*(?:-|to|through)\s*\d{{1,2}}/\d{{1,2}}/\d{{2,4}})?\s*:",
+    rf"{_words('lab_label')}\s*(?::|-)",
+    # counts: "3-month supply of", "2 pairs of", "3 views", "2 (two) bottles of"
     rf"{_NUM}\s*-?\s*(?:month|week|day)s?\s+(?:supply|rental|trial|use)\s+of",
     rf"{_NUM}\s+(?:pairs?|sets?|views?)\s+of\b",
     rf"{_NUM}\s+views?\s+(?=[a-z])",
-    rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:refills?|containers?|bottles?|tubes?|boxes?|packs?)\s+of",
+    rf"{_NUM}\s+(?:\(\d+\)\s+)?{_words('container')}\s+of",
     r"(?:an?\s+)?(?:unknown|unspecified)\s+(?:number\s+of\s+|quantity\s+of\s+)?",
-    r"(?:additional|continued|continue|continuing|initial|further|repeat|extra|more|"
-    r"trial\s+of|prescriptions?\s+(?:for|of)|request\s+for|purchase\s+of|rental\s+of)\b",
-    rf"{_NUM}\s+(?:\(\d+\)\s+)?(?:sessions?|visits?|treatments?)\s+of",
+    rf"{_words('sequence')}\b",
+    rf"{_NUM}\s+(?:\(\d+\)\s+)?{_words('session')}\s+of",
     rf"(?:{_NUM_WORDS}|\d+)\s+(?:\(\d+\)\s+)?(?!(?:days?|weeks?|months?|hours?|hrs?|years?)\b)(?=[a-z])",
-    r"(?:second|third|fourth|fifth)\s+(?!opinion)(?=[a-z])",
-    r"(?:sessions?|visits?|treatments?)\s+of\b",
+    rf"{_words('ordinal')}\s+(?!opinion)(?=[a-z])",
+    rf"{_words('session')}\s+of\b",
     rf"{_NUM}\s+(?:days?|weeks?|months?|hours?)\s+of\b",
     r"(?:a|an|the)\s+(?=[a-z])",
     r"(?:with|and|plus)\s+(?=[a-z])",
@@ -63,7 +73,7 @@ _LEADS = [
 _LEAD = re.compile(r"^\s*(?:" + "|".join(_LEADS) + r")\s*", re.I)
 _POST_OP_DRUG = re.compile(
     r"^\s*post-?\s*op(?:erative)?\s+(?=(?-i:[A-Z]))"
-    r"(?!(?:physical|occupational|aquatic|therapy|rehab\w*|visit|follow|evaluation|office|care)\b)",
+    rf"(?!{_words('post_op_service')}\b)",
     re.I,
 )
 
