@@ -118,20 +118,26 @@ def test_review_page_in_chromium(server, tmp_path):
     assert len(ev.letters) == 1
 
 
-def test_offline_view_in_chromium(tmp_path):
-    """The file `llm-extract view` writes works with the network off (no request leaves it)."""
+def _offline_view(tmp_path: Path, letter: Path) -> Path:
+    """A rules-only batch over ``letter``, then the page `llm-extract view` writes for it."""
     from click.testing import CliRunner
 
     from llm_extract.cli import main
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    shutil.copy(PDF, corpus / PDF.name)
+    shutil.copy(letter, corpus / letter.name)
     for _ in llm_extract.extract_batch([str(corpus)], rules_only=True, out_dir=tmp_path / "out"):
         pass
     out = tmp_path / "review.html"
     result = CliRunner().invoke(main, ["view", str(tmp_path / "out" / "records.jsonl"), "-o", str(out)])
     assert result.exit_code == 0, result.output
+    return out
+
+
+def test_offline_view_in_chromium(tmp_path):
+    """The file `llm-extract view` writes works with the network off (no request leaves it)."""
+    out = _offline_view(tmp_path, PDF)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
@@ -149,21 +155,10 @@ def test_offline_view_in_chromium(tmp_path):
 def test_review_page_shows_confidence_and_the_values_to_check(tmp_path):
     """A contested item (CM16-0231745: "Physical exam" by its words, physical medicine by its
     topic) is listed in the review queue, its row marked, and each value shows its source."""
-    from click.testing import CliRunner
-
-    from llm_extract.cli import main
-
     letter = PDF.parent / "CM16-0231745.pdf"
     record = llm_extract.extract(letter, rules_only=True)
     assert "items.0.category" in record.needs_review
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(letter, corpus / letter.name)
-    for _ in llm_extract.extract_batch([str(corpus)], rules_only=True, out_dir=tmp_path / "out"):
-        pass
-    out = tmp_path / "review.html"
-    result = CliRunner().invoke(main, ["view", str(tmp_path / "out" / "records.jsonl"), "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    out = _offline_view(tmp_path, letter)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
