@@ -7,15 +7,21 @@ whether it matches the label. From those:
 * :func:`by_source`: accuracy and count per field and source, so a change shows where it helped;
 * :func:`risk_coverage`: for each threshold, the share of values flagged for review (score
   below it), the accuracy of the values kept, and the share of the wrong values caught;
-* :func:`at_threshold`: the same figures at one threshold (the review threshold set on dev).
+* :func:`at_threshold`: the same figures at one threshold (the review threshold set on dev);
+* :func:`left_open`: the categories the rules left open or contested, by who answered them;
+* :func:`confidence_dict`: all of the above for one run, as results.json keeps it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["ValueScore", "Flagging", "ITEM_VALUES", "by_source", "risk_coverage", "at_threshold", "left_open"]
+from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
+
+__all__ = ["ValueScore", "Flagging", "ITEM_VALUES", "by_source", "risk_coverage", "at_threshold", "left_open",
+           "confidence_dict"]
 
 #: The item values that carry a confidence, as scored (treatment leniently).
 ITEM_VALUES = ("treatment", "category", "drug_class")
@@ -116,3 +122,24 @@ def left_open(values: Iterable[ValueScore]) -> dict[str, tuple[int, int]]:
                 cell[0] += v.ok
                 cell[1] += 1
     return {k: (c[0], c[1]) for k, c in out.items()}
+
+
+def confidence_dict(values: Sequence[ValueScore], threshold: float | None = None) -> dict[str, Any]:
+    """Accuracy by source, the risk–coverage curve and the review threshold's catch, for results.json.
+
+    Item values (treatment, category, drug class) and diagnoses are flagged separately: the
+    review targets are stated for item values.
+    """
+    cut = REVIEW_THRESHOLD if threshold is None else threshold
+    items = [v for v in values if v.field in ITEM_VALUES]
+    diagnoses = [v for v in values if v.field == "diagnosis"]
+    return {
+        "threshold": cut,
+        "diagnosis_threshold": DIAGNOSIS_REVIEW_THRESHOLD,
+        "by_source": {f: {src: {"correct": c, "total": t} for src, (c, t) in srcs.items()}
+                      for f, srcs in by_source(values).items()},
+        "item_values": at_threshold(items, cut).as_dict(),
+        "diagnoses": at_threshold(diagnoses, DIAGNOSIS_REVIEW_THRESHOLD).as_dict(),
+        "risk_coverage": [f.as_dict() for f in risk_coverage(items)],
+        "left_open": {who: {"correct": c, "total": t} for who, (c, t) in left_open(values).items()},
+    }

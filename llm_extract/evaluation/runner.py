@@ -37,9 +37,8 @@ from typing import TYPE_CHECKING, Any
 from ..cost import Cost
 from ..errors import ConfigError, ExtractionError, InputError, LlmExtractError
 from ..record import IMRRecord
-from ..rules.confidence import DIAGNOSIS_REVIEW_THRESHOLD, REVIEW_THRESHOLD
 from ..version import __version__
-from .calibration import ITEM_VALUES, ValueScore, at_threshold, by_source, left_open, risk_coverage
+from .calibration import confidence_dict
 from .fixtures import DEFAULT_FIXTURES, Fixture, load_fixtures
 from .results import LedgerEntry, LetterCost, LetterResult, Results, RunEntry
 from .scoring import (
@@ -306,27 +305,6 @@ def _run_dict(run: RunResult, withheld: frozenset[str] = frozenset()) -> RunEntr
             for ls in run.score.letters
         ],
     })
-
-
-def confidence_dict(values: Sequence[ValueScore], threshold: float | None = None) -> dict[str, Any]:
-    """Accuracy by source, the risk–coverage curve and the review threshold's catch, for results.json.
-
-    Item values (treatment, category, drug class) and diagnoses are flagged separately: the
-    review targets are stated for item values.
-    """
-    cut = REVIEW_THRESHOLD if threshold is None else threshold
-    items = [v for v in values if v.field in ITEM_VALUES]
-    diagnoses = [v for v in values if v.field == "diagnosis"]
-    return {
-        "threshold": cut,
-        "diagnosis_threshold": DIAGNOSIS_REVIEW_THRESHOLD,
-        "by_source": {f: {src: {"correct": c, "total": t} for src, (c, t) in srcs.items()}
-                      for f, srcs in by_source(values).items()},
-        "item_values": at_threshold(items, cut).as_dict(),
-        "diagnoses": at_threshold(diagnoses, DIAGNOSIS_REVIEW_THRESHOLD).as_dict(),
-        "risk_coverage": [f.as_dict() for f in risk_coverage(items)],
-        "left_open": {who: {"correct": c, "total": t} for who, (c, t) in left_open(values).items()},
-    }
 
 
 def _ledger_key(settings: Settings, endpoint: str, prompt_ref: str, text_sha256: str) -> str:
