@@ -21,13 +21,13 @@ them as ``llm_extract/_prompts`` (see ``pyproject.toml``), and both places are s
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
 
 from ..errors import ConfigError
+from ..rules.vocabularies import read_toml
 
 __all__ = ["Prompt", "load_prompt", "load_prompt_file", "available_prompts", "prompt_dirs", "ANSWER_KINDS"]
 
@@ -94,15 +94,7 @@ def load_prompt_file(path: str | Path) -> Prompt:
     """Load and validate one prompt file."""
     path = Path(path)
     source = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read prompt file: {exc}", source=source) from exc
-    unknown, missing = set(data) - _KEYS, _KEYS - set(data)
-    if unknown:
-        raise ConfigError(f"unknown keys in prompt file: {', '.join(sorted(unknown))}", source=source)
-    if missing:
-        raise ConfigError(f"missing keys in prompt file: {', '.join(sorted(missing))}", source=source)
+    data = read_toml(path, _KEYS, "prompt file")
     for key in ("name", "description", "answer", "system", "user"):
         if not isinstance(data[key], str) or not data[key].strip():
             raise ConfigError(f"{key!r} must be a non-empty string", source=source)

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -125,20 +127,32 @@ def _strings(value: object, where: str, source: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def load_vocabulary_file(path: str | Path) -> Vocabulary:
-    """Load and validate one vocabulary file (every term and pattern compiles)."""
-    path = Path(path)
+def read_toml(path: Path, keys: Collection[str], kind: str) -> dict[str, Any]:
+    """The TOML file at ``path``, which must hold exactly the top-level ``keys``.
+
+    ``kind`` names the file in errors ("vocabulary file", "prompt file"); the prompt loader
+    shares this check. An unreadable file, unknown keys and missing keys are a
+    :class:`ConfigError` naming the file.
+    """
     source = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         # TOML refuses a table or key defined twice; the message names the line.
-        raise ConfigError(f"cannot read vocabulary file: {exc}", source=source) from exc
-    unknown, missing = set(data) - _FILE_KEYS, _FILE_KEYS - set(data)
+        raise ConfigError(f"cannot read {kind}: {exc}", source=source) from exc
+    unknown, missing = set(data) - set(keys), set(keys) - set(data)
     if unknown:
-        raise ConfigError(f"unknown keys in vocabulary file: {', '.join(sorted(unknown))}", source=source)
+        raise ConfigError(f"unknown keys in {kind}: {', '.join(sorted(unknown))}", source=source)
     if missing:
-        raise ConfigError(f"missing keys in vocabulary file: {', '.join(sorted(missing))}", source=source)
+        raise ConfigError(f"missing keys in {kind}: {', '.join(sorted(missing))}", source=source)
+    return data
+
+
+def load_vocabulary_file(path: str | Path) -> Vocabulary:
+    """Load and validate one vocabulary file (every term and pattern compiles)."""
+    path = Path(path)
+    source = str(path)
+    data = read_toml(path, _FILE_KEYS, "vocabulary file")
     if not isinstance(data["description"], str) or not data["description"].strip():
         raise ConfigError("'description' must be a non-empty string", source=source)
     if not isinstance(data["groups"], dict) or not data["groups"]:
